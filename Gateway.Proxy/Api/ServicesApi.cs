@@ -1,0 +1,61 @@
+using Gateway.Proxy.Configuration;
+using Gateway.Proxy.Forwarding;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Model;
+
+namespace Gateway.Proxy.Api;
+
+/// <summary><c>/api/v1/services</c>: what the gateway serves, and a live check of each server.</summary>
+internal static class ServicesApi
+{
+    public static IEndpointRouteBuilder MapServicesApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/api/v1/services");
+        group.MapGet("/", (RoutesConfigStore routes, IProxyStateLookup state) =>
+            Results.Json<IReadOnlyList<ServiceInfo>>([.. routes.Current.Servers.Select(s => Describe(s.Key, s.Value, state))], GatewayJsonContext.Default.IReadOnlyListServiceInfo));
+
+        group.MapGet("/{id}", (string id, RoutesConfigStore routes, IProxyStateLookup state) =>
+            routes.Current.Servers.TryGetValue(id, out var server)
+                ? Results.Json(Describe(id, server, state), GatewayJsonContext.Default.ServiceInfo)
+                : UnknownService(id));
+
+        group.MapGet("/{id}/health", async (string id, RoutesConfigStore routes, McpUpstreamProbe probe, CancellationToken cancellationToken) =>
+        {
+            if (!routes.Current.Servers.TryGetValue(id, out var server))
+            {
+                return UnknownService(id);
+            }
+
+            var probes = await Task.WhenAll(server.Destinations.Select(d => probe.ProbeAsync(server, d.Url!, cancellationToken))).ConfigureAwait(false);
+            var healthy = probes.Count(p => p.Healthy);
+            var status = healthy == probes.Length ? "healthy" : healthy > 0 ? "degraded" : "unhealthy";
+            return Results.Json(new ServiceHealth(id, status, probes), GatewayJsonContext.Default.ServiceHealth,
+                statusCode: healthy == probes.Length ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        });
+
+        return endpoints;
+    }
+
+    private static IResult UnknownService(string id) =>
+        Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown service", detail: $"No server named '{id}' is configured.");
+
+    private static ServiceInfo Describe(string name, McpServerOptions server, IProxyStateLookup state)
+    {
+        state.TryGetCluster(name, out var cluster);
+        return new ServiceInfo(name, McpProxyConfigProvider.PathOf(name), server.Transport, server.LoadBalancing,
+            [.. server.Destinations.Select(d => DescribeDestination(d.Url!, cluster))]);
+    }
+
+    private static DestinationInfo DescribeDestination(string url, ClusterState? cluster)
+    {
+        var health = cluster?.Destinations.TryGetValue(url, out var destination) == true ? destination.Health : null;
+        return new DestinationInfo(url, Describe(health?.Active), Describe(health?.Passive));
+    }
+
+    private static string Describe(DestinationHealth? health) => health switch
+    {
+        DestinationHealth.Healthy => "healthy",
+        DestinationHealth.Unhealthy => "unhealthy",
+        _ => "unknown",
+    };
+}

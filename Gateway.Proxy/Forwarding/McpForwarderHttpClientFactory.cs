@@ -1,0 +1,25 @@
+using System.Globalization;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Proxy.Forwarding;
+
+/// <summary>YARP's client factory, plus the per-server connect timeout from routes.yaml.</summary>
+internal sealed class McpForwarderHttpClientFactory : ForwarderHttpClientFactory
+{
+    protected override bool CanReuseOldClient(ForwarderHttpClientContext context) =>
+        base.CanReuseOldClient(context) && ConnectTimeout(context.OldMetadata) == ConnectTimeout(context.NewMetadata);
+
+    protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
+    {
+        base.ConfigureHandler(context, handler);
+        if (ConnectTimeout(context.NewMetadata) is { } timeout)
+        {
+            handler.ConnectTimeout = timeout;
+        }
+    }
+
+    private static TimeSpan? ConnectTimeout(IReadOnlyDictionary<string, string>? metadata) =>
+        metadata?.TryGetValue(McpProxyConfigProvider.ConnectTimeoutMetadata, out var value) == true
+            ? TimeSpan.ParseExact(value, "c", CultureInfo.InvariantCulture)
+            : null;
+}

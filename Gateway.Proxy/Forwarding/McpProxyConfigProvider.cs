@@ -1,0 +1,73 @@
+using System.Globalization;
+using Gateway.Proxy.Configuration;
+using Gateway.Transforms.Mcp;
+using Microsoft.Extensions.Primitives;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Proxy.Forwarding;
+
+/// <summary>Turns the routes in force into YARP routes and clusters: one route and one cluster per server.</summary>
+internal sealed class McpProxyConfigProvider : IProxyConfigProvider
+{
+    /// <summary>Cluster metadata carrying <see cref="TimeoutOptions.Connect"/> to <see cref="McpForwarderHttpClientFactory"/>.</summary>
+    public const string ConnectTimeoutMetadata = "Gateway.ConnectTimeout";
+
+    private static readonly string[] McpMethods = [HttpMethods.Post, HttpMethods.Get, HttpMethods.Delete];
+    private readonly RoutesConfigStore _store;
+
+    public McpProxyConfigProvider(RoutesConfigStore store) => _store = store;
+
+    public IProxyConfig GetConfig() => Build(_store.Current, _store.ChangeToken);
+
+    /// <summary>The gateway path of a server: <c>/mcp/&lt;name&gt;</c>.</summary>
+    public static string PathOf(string server) => "/mcp/" + server;
+
+    private static McpProxyConfig Build(GatewayOptions options, IChangeToken changeToken)
+    {
+        var routes = new List<RouteConfig>(options.Servers.Count);
+        var clusters = new List<ClusterConfig>(options.Servers.Count);
+        foreach (var (name, server) in options.Servers)
+        {
+            routes.Add(new RouteConfig
+            {
+                RouteId = name,
+                ClusterId = name,
+                Match = new RouteMatch { Path = PathOf(name), Methods = McpMethods },
+                Metadata = new Dictionary<string, string> { [McpRouteMetadata.Server] = name },
+                Transforms = [.. server.Headers.Select(h => new Dictionary<string, string> { ["RequestHeader"] = h.Key, ["Set"] = h.Value })],
+            });
+
+            clusters.Add(new ClusterConfig
+            {
+                ClusterId = name,
+                LoadBalancingPolicy = server.LoadBalancing,
+                Destinations = server.Destinations.ToDictionary(d => d.Url!, d => new DestinationConfig { Address = d.Url! }, StringComparer.OrdinalIgnoreCase),
+                HttpRequest = new ForwarderRequestConfig { ActivityTimeout = server.Timeouts.Activity, AllowResponseBuffering = false },
+                HealthCheck = new HealthCheckConfig
+                {
+                    Active = new ActiveHealthCheckConfig
+                    {
+                        Enabled = server.HealthCheck.Enabled,
+                        Interval = server.HealthCheck.Interval,
+                        Timeout = server.HealthCheck.Timeout,
+                        Policy = McpEndpointHealthPolicy.PolicyName,
+                    },
+                    Passive = new PassiveHealthCheckConfig { Enabled = true, Policy = "TransportFailureRate", ReactivationPeriod = TimeSpan.FromSeconds(30) },
+                },
+                Metadata = new Dictionary<string, string> { [ConnectTimeoutMetadata] = server.Timeouts.Connect.ToString("c", CultureInfo.InvariantCulture) },
+            });
+        }
+
+        return new McpProxyConfig(routes, clusters, changeToken);
+    }
+
+    private sealed class McpProxyConfig(IReadOnlyList<RouteConfig> routes, IReadOnlyList<ClusterConfig> clusters, IChangeToken changeToken) : IProxyConfig
+    {
+        public IReadOnlyList<RouteConfig> Routes { get; } = routes;
+
+        public IReadOnlyList<ClusterConfig> Clusters { get; } = clusters;
+
+        public IChangeToken ChangeToken { get; } = changeToken;
+    }
+}

@@ -1,0 +1,67 @@
+using Gateway.Proxy.Configuration;
+using NetEscapades.Configuration.Yaml;
+
+namespace Gateway.Proxy.Hosting;
+
+/// <summary>Builds the gateway: the same host for <c>Program</c>, the tests and the benchmark.</summary>
+public static class GatewayApplication
+{
+    /// <summary>Environment variables with this prefix override routes.yaml keys, e.g. <c>GATEWAY__servers__x__headers__X-Api-Key</c>.</summary>
+    public const string EnvironmentPrefix = "GATEWAY__";
+
+    /// <summary>Builds the gateway from command-line arguments.</summary>
+    /// <exception cref="InvalidRoutesException">The routes file is missing, does not parse or does not validate.</exception>
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        var settings = GatewayHostSettings.From(builder.Configuration, builder.Environment.ContentRootPath);
+        if (settings.Urls is not null)
+        {
+            builder.WebHost.UseUrls(settings.Urls);
+        }
+
+        var routesFile = new RoutesFile(settings.RoutesPath);
+        AddRoutesFile(builder.Configuration, routesFile);
+        var routes = RoutesLoader.Load(builder.Configuration, out var errors) ?? throw new InvalidRoutesException(routesFile.Path, errors);
+
+        builder.Services.AddMcpGateway(routesFile, routes);
+        var app = builder.Build();
+        app.MapMcpGateway();
+        return app;
+    }
+
+    private static void AddRoutesFile(ConfigurationManager configuration, RoutesFile routesFile)
+    {
+        if (!File.Exists(routesFile.Path))
+        {
+            throw new InvalidRoutesException(routesFile.Path, [$"The file does not exist. Name the routes file with --routes <path> or GATEWAY_ROUTES_FILE."]);
+        }
+
+        try
+        {
+            configuration.AddYamlFile(source =>
+            {
+                source.Path = routesFile.Path;
+                source.Optional = false;
+                source.ReloadOnChange = true;
+                source.ResolveFileProvider();
+                source.OnLoadException = failure =>
+                {
+                    // At start-up a bad file stops the gateway; later, the last good routes stay in force.
+                    if (routesFile.Loaded)
+                    {
+                        routesFile.RecordParseError(failure.Exception);
+                        failure.Ignore = true;
+                    }
+                };
+            });
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidRoutesException(routesFile.Path, [$"The file is not valid YAML: {(ex.InnerException ?? ex).Message}"]);
+        }
+
+        routesFile.Loaded = true;
+        configuration.AddEnvironmentVariables(EnvironmentPrefix);
+    }
+}

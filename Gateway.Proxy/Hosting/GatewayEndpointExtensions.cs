@@ -1,0 +1,39 @@
+using Gateway.Proxy.Api;
+using Gateway.Proxy.Health;
+using Gateway.Proxy.Mcp;
+using Gateway.Transforms.JsonRpc;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Maps the gateway's endpoints and its proxy pipeline.</summary>
+public static class GatewayEndpointExtensions
+{
+    private const int MaxEchoedNameLength = 64;
+
+    public static WebApplication MapMcpGateway(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(RoutesHealthCheck.ReadyTag) });
+        app.MapServicesApi();
+
+        // Configured servers are literal routes and win; anything else under /mcp/ is an unknown server.
+        app.Map("/mcp/{**server}", (HttpContext context, string? server) =>
+            JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status404NotFound, JsonRpcErrorCodes.UnknownServer,
+                $"Unknown MCP server '{Truncate(server)}'. GET /api/v1/services lists the servers this gateway serves."));
+
+        app.MapReverseProxy(pipeline =>
+        {
+            pipeline.UseMiddleware<UpstreamErrorMiddleware>();
+            pipeline.UseMiddleware<McpRequestGuardMiddleware>();
+            pipeline.UseMcpSessionPinning();
+            pipeline.UseLoadBalancing();
+            pipeline.UsePassiveHealthChecks();
+        });
+        return app;
+    }
+
+    private static string Truncate(string? value) =>
+        value is null ? string.Empty : value.Length <= MaxEchoedNameLength ? value : value[..MaxEchoedNameLength];
+}

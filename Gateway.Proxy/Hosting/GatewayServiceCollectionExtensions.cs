@@ -1,0 +1,63 @@
+using Gateway.Proxy.Api;
+using Gateway.Proxy.Configuration;
+using Gateway.Proxy.Forwarding;
+using Gateway.Proxy.Health;
+using Gateway.Proxy.Mcp;
+using Gateway.Transforms.Sessions;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using StackExchange.Redis;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Health;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the gateway: routes, YARP, session sealing, health and the services API.</summary>
+public static class GatewayServiceCollectionExtensions
+{
+    public static IServiceCollection AddMcpGateway(this IServiceCollection services, RoutesFile routesFile, GatewayOptions initialRoutes)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(initialRoutes);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(routesFile);
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RoutesConfigStore>(sp, initialRoutes));
+        services.AddSingleton<OriginPolicy>();
+        services.AddSingleton<McpUpstreamProbe>();
+        services.AddHttpClient(McpUpstreamProbe.HttpClientName);
+
+        services.AddMcpSessionKeyRing(initialRoutes.Gateway);
+        services.Configure<SessionPinningOptions>(o => o.Lifetime = initialRoutes.Gateway.Sessions.Lifetime);
+
+        services.AddReverseProxy().AddMcpTransforms();
+        services.AddSingleton<IProxyConfigProvider, McpProxyConfigProvider>();
+        services.AddSingleton<IForwarderHttpClientFactory, McpForwarderHttpClientFactory>();
+        services.AddSingleton<IActiveHealthCheckPolicy, McpEndpointHealthPolicy>();
+
+        services.AddHealthChecks().AddCheck<RoutesHealthCheck>("routes", tags: [RoutesHealthCheck.ReadyTag]);
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJsonContext.Default));
+        return services;
+    }
+
+    /// <summary>The key ring that seals session ids; every replica of a deployment must share it.</summary>
+    private static void AddMcpSessionKeyRing(this IServiceCollection services, GatewaySettings gateway)
+    {
+        var settings = gateway.DataProtection;
+        var dataProtection = services.AddDataProtection().SetApplicationName(settings.ApplicationName);
+        if (!string.IsNullOrWhiteSpace(settings.KeysDirectory))
+        {
+            dataProtection.PersistKeysToFileSystem(new DirectoryInfo(settings.KeysDirectory));
+        }
+        else if (!string.IsNullOrWhiteSpace(settings.Redis))
+        {
+            // abortConnect=false: an unreachable Redis must not stop the gateway from starting; the key ring
+            // is read when the first session is sealed or opened.
+            var options = ConfigurationOptions.Parse(settings.Redis);
+            options.AbortOnConnectFail = false;
+            var redis = new Lazy<IConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(options));
+            dataProtection.PersistKeysToStackExchangeRedis(() => redis.Value.GetDatabase(), settings.RedisKey);
+        }
+    }
+}

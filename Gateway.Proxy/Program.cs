@@ -1,0 +1,14 @@
+using Gateway.Proxy.Configuration;
+using Gateway.Proxy.Hosting;
+
+try
+{
+    await GatewayApplication.Build(args).RunAsync().ConfigureAwait(false);
+    return 0;
+}
+catch (InvalidRoutesException ex)
+{
+    // The host (and its logging) never started; the routes problems are the whole message.
+    await Console.Error.WriteLineAsync(ex.Message).ConfigureAwait(false);
+    return 1;
+}

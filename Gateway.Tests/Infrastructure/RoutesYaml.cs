@@ -1,0 +1,47 @@
+using System.Text;
+
+namespace Gateway.Tests.Infrastructure;
+
+/// <summary>Writes routes.yaml for a test: servers with their destinations and extra keys, and gateway settings.</summary>
+public sealed class RoutesYaml
+{
+    private readonly StringBuilder _servers = new();
+    private readonly List<string> _gateway = [];
+
+    /// <summary>Starts a file whose sessions are sealed with keys kept in <paramref name="keysDirectory"/>.</summary>
+    public RoutesYaml(string? keysDirectory = null)
+    {
+        _gateway.Add("dataProtection:");
+        _gateway.Add($"  keysDirectory: '{keysDirectory ?? TempDirectory.Create()}'");
+    }
+
+    /// <summary>Adds a server; each of <paramref name="extraLines"/> is a YAML line under it (e.g. <c>loadBalancing: RoundRobin</c>).</summary>
+    public RoutesYaml Server(string name, IEnumerable<Uri> destinations, params string[] extraLines)
+    {
+        _servers.AppendLine($"  {name}:");
+        _servers.AppendLine("    destinations:");
+        foreach (var destination in destinations)
+        {
+            _servers.AppendLine($"      - url: '{destination}'");
+        }
+
+        foreach (var line in extraLines)
+        {
+            _servers.AppendLine("    " + line);
+        }
+
+        return this;
+    }
+
+    public RoutesYaml Server(string name, TestUpstream upstream, params string[] extraLines) => Server(name, [upstream.Endpoint], extraLines);
+
+    /// <summary>Adds a line under <c>gateway:</c>.</summary>
+    public RoutesYaml Gateway(string line)
+    {
+        _gateway.Add(line);
+        return this;
+    }
+
+    public override string ToString() =>
+        "servers:\n" + _servers + "gateway:\n" + string.Concat(_gateway.Select(l => "  " + l + "\n"));
+}

@@ -1,0 +1,66 @@
+using Gateway.Proxy.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol.Client;
+
+namespace Gateway.Tests.Infrastructure;
+
+/// <summary>The real gateway, built by <see cref="GatewayApplication"/> exactly as Program does, on Kestrel at a loopback port.</summary>
+public sealed class TestGateway : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TestGateway(WebApplication app, string routesPath)
+    {
+        _app = app;
+        RoutesPath = routesPath;
+        BaseAddress = new Uri(app.Urls.First());
+        Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public Uri BaseAddress { get; }
+
+    public HttpClient Http { get; }
+
+    public string RoutesPath { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public Uri McpEndpoint(string server) => new(BaseAddress, "/mcp/" + server);
+
+    /// <summary>Starts a gateway on <paramref name="routes"/>, written to a file of its own (or to <paramref name="routesPath"/>).</summary>
+    public static async Task<TestGateway> StartAsync(string routes, string? routesPath = null, params string[] extraArgs)
+    {
+        routesPath ??= Path.Combine(TempDirectory.Create(), "routes.yaml");
+        await File.WriteAllTextAsync(routesPath, routes);
+        var app = GatewayApplication.Build(["--routes", routesPath, "--port", "0", "--environment", "Production", .. extraArgs]);
+        await app.StartAsync();
+        return new TestGateway(app, routesPath);
+    }
+
+    /// <summary>Connects the MCP C# SDK client to <paramref name="server"/> through the gateway.</summary>
+    /// <param name="server">The server name.</param>
+    /// <param name="protocolVersion">Null for the SDK's default (2026-07-28 first, then fallback); a version to start there.</param>
+    public Task<McpClient> ConnectAsync(string server, string? protocolVersion = "2025-11-25")
+    {
+        var transport = new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Endpoint = McpEndpoint(server),
+            TransportMode = HttpTransportMode.StreamableHttp,
+        });
+        return McpClient.CreateAsync(transport, new McpClientOptions { ProtocolVersion = protocolVersion }, cancellationToken: TestContext.Current.CancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync(TimeSpan.FromSeconds(5).ToCancellationToken());
+        await _app.DisposeAsync();
+    }
+}
+
+/// <summary>Fresh directories under the system temp folder, one per call.</summary>
+public static class TempDirectory
+{
+    public static string Create() => Directory.CreateTempSubdirectory("gateway-tests-").FullName;
+}

@@ -1,0 +1,53 @@
+using System.ComponentModel;
+using System.Text.Json.Nodes;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace Gateway.Tests.Infrastructure;
+
+[McpServerToolType]
+public sealed class UpstreamTools(UpstreamIdentity identity)
+{
+    [McpServerTool(Name = "echo"), Description("Returns its input.")]
+    public static string Echo(string message) => message;
+
+    [McpServerTool(Name = "whoami"), Description("Names the upstream instance that ran the call.")]
+    public string WhoAmI() => identity.Name;
+
+    [McpServerTool(Name = "progress"), Description("Reports progress, then waits for the test to release it.")]
+    public static async Task<string> Progress(IProgress<ProgressNotificationValue> progress, ProgressGate gate, CancellationToken cancellationToken)
+    {
+        progress.Report(new ProgressNotificationValue { Progress = 1, Total = 2, Message = "first" });
+        await gate.Released.WaitAsync(cancellationToken);
+        progress.Report(new ProgressNotificationValue { Progress = 2, Total = 2, Message = "second" });
+        return "done";
+    }
+
+    public const string PushedNotification = "notifications/test/pushed";
+
+    [McpServerTool(Name = "notify_later"), Description("Sends a notification outside any request, so on the standalone GET stream.")]
+    public static string NotifyLater(McpServer server, string text)
+    {
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(200);
+            await server.SendNotificationAsync(PushedNotification, new JsonObject { ["text"] = text });
+        });
+        return "scheduled";
+    }
+}
+
+[McpServerResourceType]
+public sealed class UpstreamResources
+{
+    [McpServerResource(UriTemplate = "test://readme", Name = "readme", MimeType = "text/plain"), Description("A fixed text.")]
+    public static string Readme() => "read me";
+}
+
+[McpServerPromptType]
+public sealed class UpstreamPrompts
+{
+    [McpServerPrompt(Name = "greet"), Description("Greets someone.")]
+    public static string Greet(string name) => $"Hello, {name}!";
+}

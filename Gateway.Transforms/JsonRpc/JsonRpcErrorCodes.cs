@@ -1,0 +1,36 @@
+namespace Gateway.Transforms.JsonRpc;
+
+/// <summary>The JSON-RPC error codes the gateway answers with.</summary>
+/// <remarks>
+/// JSON-RPC and MCP own -32768 … -32000; MCP asks implementations to allocate their own codes outside it,
+/// so the gateway's own conditions use the -31xxx block.
+/// </remarks>
+public static class JsonRpcErrorCodes
+{
+    /// <summary>The body is not valid JSON.</summary>
+    public const int ParseError = -32700;
+
+    /// <summary>The body is JSON but not a single JSON-RPC message (a batch, a bare value, a wrong version).</summary>
+    public const int InvalidRequest = -32600;
+
+    /// <summary>MCP 2026-07-28 <c>HeaderMismatch</c>: a mirrored header disagrees with the body.</summary>
+    public const int HeaderMismatch = -32020;
+
+    /// <summary>No server of that name is configured.</summary>
+    public const int UnknownServer = -31001;
+
+    /// <summary>The session id is unknown, forged, expired, someone else's, or its upstream is gone.</summary>
+    public const int SessionNotFound = -31002;
+
+    /// <summary>The body is larger than the configured limit.</summary>
+    public const int PayloadTooLarge = -31003;
+
+    /// <summary>The <c>Origin</c> header is not allowed (DNS-rebinding defence).</summary>
+    public const int OriginNotAllowed = -31004;
+
+    /// <summary>The upstream could not be reached or failed before answering.</summary>
+    public const int UpstreamUnavailable = -31005;
+
+    /// <summary>The upstream did not answer in time.</summary>
+    public const int UpstreamTimeout = -31006;
+}
