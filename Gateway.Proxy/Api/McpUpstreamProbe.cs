@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Gateway.Proxy.Configuration;
 using ModelContextProtocol.Client;
 

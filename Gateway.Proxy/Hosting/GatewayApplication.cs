@@ -1,5 +1,4 @@
 using Gateway.Proxy.Configuration;
-using NetEscapades.Configuration.Yaml;
 
 namespace Gateway.Proxy.Hosting;
 

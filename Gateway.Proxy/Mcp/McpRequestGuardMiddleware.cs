@@ -2,7 +2,6 @@ using Gateway.Proxy.Configuration;
 using Gateway.Transforms.JsonRpc;
 using Gateway.Transforms.Mcp;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Net.Http.Headers;
 
 namespace Gateway.Proxy.Mcp;
 

@@ -1,6 +1,5 @@
 using Gateway.Proxy.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Client;
 
 namespace Gateway.Tests.Infrastructure;

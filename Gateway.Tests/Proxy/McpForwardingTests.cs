@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json;
 using Gateway.Tests.Infrastructure;
 using ModelContextProtocol.AspNetCore;
-using ModelContextProtocol.Client;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 
