@@ -23,12 +23,13 @@ public sealed class TestUpstream : IAsyncDisposable
     {
         _app = app;
         Name = name;
+        Endpoint = new Uri(app.Urls.First() + "/mcp");
         Gate = app.Services.GetRequiredService<ProgressGate>();
     }
 
     public string Name { get; }
 
-    public Uri Endpoint => new(_app.Urls.First() + "/mcp");
+    public Uri Endpoint { get; }
 
     public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
 
@@ -60,8 +61,8 @@ public sealed class TestUpstream : IAsyncDisposable
             await next(context);
         });
         app.MapMcp("/mcp");
-        upstream = new TestUpstream(app, name);
         await app.StartAsync();
+        upstream = new TestUpstream(app, name);
         return upstream;
     }
 

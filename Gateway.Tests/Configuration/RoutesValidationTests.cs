@@ -1,0 +1,108 @@
+using Gateway.Proxy.Configuration;
+using Gateway.Proxy.Hosting;
+using Gateway.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
+
+namespace Gateway.Tests.Configuration;
+
+/// <summary>A bad routes file stops the gateway with one message that names every key and its fix.</summary>
+public sealed class RoutesValidationTests
+{
+    [Fact]
+    public async Task InvalidFile_StopsStartup_ListingEveryProblemWithItsKey()
+    {
+        var path = await WriteRoutesAsync("""
+            servers:
+              bad name:
+                destinations:
+                  - url: http://127.0.0.1:1/mcp
+              demo:
+                transport: carrier-pigeon
+                loadBalancing: Sticky
+                destinations:
+                  - url: not-a-url
+                  - url: http://user:pw@127.0.0.1:1/mcp
+                  - url: ftp://127.0.0.1/mcp
+                timeouts:
+                  activity: '-00:00:01'
+                headers:
+                  Mcp-Session-Id: nope
+              empty:
+                transport: http
+            gateway:
+              maxRequestBodyBytes: 10
+              allowedOrigins: ['https://app.example.com/path']
+              dataProtection:
+                keysDirectory: /tmp/keys
+                redis: localhost:6379
+            """);
+
+        var error = Assert.Throws<InvalidRoutesException>(() => GatewayApplication.Build(["--routes", path, "--port", "0"]));
+
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        string[] keys =
+        [
+            "servers.bad name:", "servers.demo.transport:", "servers.demo.loadBalancing:", "servers.demo.destinations[0].url:",
+            "servers.demo.destinations[1].url:", "servers.demo.destinations[2].url:", "servers.demo.timeouts.activity:",
+            "servers.demo.headers.Mcp-Session-Id:", "servers.empty.destinations:", "gateway.maxRequestBodyBytes:",
+            "gateway.allowedOrigins[0]:", "gateway.dataProtection:",
+        ];
+        Assert.All(keys, key => Assert.Contains(key, error.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task MisspelledKey_IsReported()
+    {
+        var path = await WriteRoutesAsync("""
+            servers:
+              demo:
+                destination:
+                  - url: http://127.0.0.1:1/mcp
+            """);
+
+        var error = Assert.Throws<InvalidRoutesException>(() => GatewayApplication.Build(["--routes", path, "--port", "0"]));
+        Assert.Contains("destination", error.Message, StringComparison.Ordinal);
+        Assert.Contains("servers", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnparsableYaml_IsReported()
+    {
+        var path = await WriteRoutesAsync("servers:\n  demo: [unclosed\n");
+        var error = Assert.Throws<InvalidRoutesException>(() => GatewayApplication.Build(["--routes", path, "--port", "0"]));
+        Assert.Contains("not valid YAML", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MissingFile_IsReported_WithHowToNameOne()
+    {
+        var path = Path.Combine(TempDirectory.Create(), "absent.yaml");
+        var error = Assert.Throws<InvalidRoutesException>(() => GatewayApplication.Build(["--routes", path, "--port", "0"]));
+        Assert.Contains("GATEWAY_ROUTES_FILE", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NoServers_IsReported()
+    {
+        var result = new GatewayOptionsValidator().Validate(null, new GatewayOptions());
+        Assert.True(result.Failed);
+        Assert.StartsWith("servers:", Assert.Single(result.Failures!), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RepositoryDefaultRoutes_AreValid()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "routes.yaml");
+        var configuration = new ConfigurationBuilder().AddYamlFile(path).Build();
+        var options = RoutesLoader.Load(configuration, out var errors);
+        Assert.Empty(errors);
+        Assert.NotEmpty(options!.Servers);
+    }
+
+    private static async Task<string> WriteRoutesAsync(string yaml)
+    {
+        var path = Path.Combine(TempDirectory.Create(), "routes.yaml");
+        await File.WriteAllTextAsync(path, yaml, TestContext.Current.CancellationToken);
+        return path;
+    }
+}
