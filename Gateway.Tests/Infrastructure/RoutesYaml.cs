@@ -8,11 +8,11 @@ public sealed class RoutesYaml
     private readonly StringBuilder _servers = new();
     private readonly List<string> _gateway = [];
 
-    /// <summary>Starts a file whose sessions are sealed with keys kept in <paramref name="keysDirectory"/>.</summary>
-    public RoutesYaml(string? keysDirectory = null)
+    /// <summary>Starts a file whose sessions are sealed with keys kept in <paramref name="keysDirectory"/> (a fresh one by default) or in Redis.</summary>
+    public RoutesYaml(string? keysDirectory = null, string? redis = null)
     {
         _gateway.Add("dataProtection:");
-        _gateway.Add($"  keysDirectory: '{keysDirectory ?? TempDirectory.Create()}'");
+        _gateway.Add(redis is null ? $"  keysDirectory: '{keysDirectory ?? TempDirectory.Create()}'" : $"  redis: '{redis}'");
     }
 
     /// <summary>Adds a server; each of <paramref name="extraLines"/> is a YAML line under it (e.g. <c>loadBalancing: RoundRobin</c>).</summary>

@@ -62,7 +62,7 @@ public sealed class HealthAndServicesApiTests
     [Fact]
     public async Task ServiceHealth_OfDeadUpstream_Is503WithTheError()
     {
-        var deadEndpoint = new Uri($"http://127.0.0.1:{UpstreamFailureTests.FreePort()}/mcp");
+        var deadEndpoint = new Uri($"http://127.0.0.1:{UpstreamPort.Free()}/mcp");
         await using var gateway = await TestGateway.StartAsync(new RoutesYaml().Server("demo", [deadEndpoint], "healthCheck: { enabled: false }").ToString());
 
         using var response = await gateway.Http.GetAsync("/api/v1/services/demo/health", Ct);

@@ -9,7 +9,7 @@ using ModelContextProtocol.Protocol;
 namespace Gateway.Tests.Proxy;
 
 /// <summary>Sessions stay on the upstream instance that created them, across calls and across gateway replicas.</summary>
-public sealed class SessionPinningTests
+public sealed class SessionPinningTests(RedisServer redis)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -81,6 +81,18 @@ public sealed class SessionPinningTests
         }
 
         Assert.Equal(["a", "b"], homes.Order());
+    }
+
+    [Fact]
+    public async Task ReplicasSharingARedisKeyRing_ContinueEachOthersSessions()
+    {
+        await using var a = await TestUpstream.StartAsync("a");
+        var routes = new RoutesYaml(keysDirectory: null, redis: redis.ConnectionString).Server("demo", a).ToString();
+        await using var first = await TestGateway.StartAsync(routes);
+        await using var second = await TestGateway.StartAsync(routes);
+
+        var session = await RawMcp.InitializeAsync(first.Http, "/mcp/demo");
+        Assert.Equal("a", await WhoAmIRawAsync(second, session));
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Gateway.Tests.Infrastructure;
 using Gateway.Transforms.JsonRpc;
 
@@ -12,7 +11,7 @@ public sealed class UpstreamFailureTests
     [Fact]
     public async Task UpstreamDown_Is502WithJsonRpcError_EchoingTheId()
     {
-        var closedPort = FreePort();
+        var closedPort = UpstreamPort.Free();
         await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
             .Server("down", [new Uri($"http://127.0.0.1:{closedPort}/mcp")], "healthCheck: { enabled: false }").ToString());
 
@@ -33,12 +32,5 @@ public sealed class UpstreamFailureTests
         using var response = await gateway.Http.SendAsync(request, Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("upstream-key", Assert.Single(upstream.Posts).Headers["X-Api-Key"]);
-    }
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

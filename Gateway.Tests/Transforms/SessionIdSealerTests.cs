@@ -1,0 +1,64 @@
+using Gateway.Transforms.Sessions;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gateway.Tests.Transforms;
+
+public sealed class SessionIdSealerTests
+{
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-11-25T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+    private readonly IDataProtectionProvider _keys = DataProtectionProvider.Create(new DirectoryInfo(Infrastructure.TempDirectory.Create()));
+
+    private SessionIdSealer Sealer(IDataProtectionProvider? keys = null) =>
+        new(keys ?? _keys, _time, Options.Create(new SessionPinningOptions { Lifetime = TimeSpan.FromHours(1) }));
+
+    [Fact]
+    public void Unseal_OfSealed_RestoresEverything()
+    {
+        var sealedId = Sealer().Seal("demo", "http://10.0.0.1/mcp", "upstream-123", "issuer|alice");
+
+        Assert.Equal(UnsealOutcome.Valid, Sealer().TryUnseal(sealedId, "demo", "issuer|alice", out var session));
+        Assert.Equal(new PinnedSession("demo", "http://10.0.0.1/mcp", "upstream-123", _time.GetUtcNow()), session);
+        Assert.DoesNotContain("upstream-123", sealedId, StringComparison.Ordinal);
+        Assert.All(sealedId, c => Assert.InRange(c, '!', '~'));
+    }
+
+    [Fact]
+    public void Unseal_ForAnotherCaller_IsRefused()
+    {
+        var sealedId = Sealer().Seal("demo", "http://10.0.0.1/mcp", "upstream-123", "issuer|alice");
+        Assert.Equal(UnsealOutcome.OtherCaller, Sealer().TryUnseal(sealedId, "demo", "issuer|mallory", out var session));
+        Assert.Null(session);
+    }
+
+    [Fact]
+    public void Unseal_ForAnotherServer_IsRefused()
+    {
+        var sealedId = Sealer().Seal("demo", "http://10.0.0.1/mcp", "upstream-123", "");
+        Assert.Equal(UnsealOutcome.OtherServer, Sealer().TryUnseal(sealedId, "other", "", out _));
+    }
+
+    [Fact]
+    public void Unseal_AfterLifetime_IsExpired()
+    {
+        var sealedId = Sealer().Seal("demo", "http://10.0.0.1/mcp", "upstream-123", "");
+        _time.Advance(TimeSpan.FromMinutes(61));
+        Assert.Equal(UnsealOutcome.Expired, Sealer().TryUnseal(sealedId, "demo", "", out _));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("not base64 !")]
+    [InlineData("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")]
+    public void Unseal_OfGarbage_IsForged(string sealedId) =>
+        Assert.Equal(UnsealOutcome.Forged, Sealer().TryUnseal(sealedId, "demo", "", out _));
+
+    [Fact]
+    public void Unseal_WithAnotherKeyRing_IsForged()
+    {
+        var sealedId = Sealer().Seal("demo", "http://10.0.0.1/mcp", "upstream-123", "");
+        var otherKeys = DataProtectionProvider.Create(new DirectoryInfo(Infrastructure.TempDirectory.Create()));
+        Assert.Equal(UnsealOutcome.Forged, Sealer(otherKeys).TryUnseal(sealedId, "demo", "", out _));
+    }
+}
