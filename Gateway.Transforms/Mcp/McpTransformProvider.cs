@@ -1,5 +1,6 @@
 using Gateway.Transforms.Headers;
 using Gateway.Transforms.Sessions;
+using Gateway.Transforms.Streaming;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Transforms;
@@ -41,5 +42,6 @@ internal sealed class McpTransformProvider(SessionIdSealer sealer) : ITransformP
         context.ResponseTransforms.Add(new ConnectionNominatedResponseHeadersTransform());
         context.RequestTransforms.Add(new SessionIdRequestTransform());
         context.ResponseTransforms.Add(new SessionIdResponseTransform(sealer, server));
+        context.ResponseTransforms.Add(new EventStreamStartTransform());
     }
 }
