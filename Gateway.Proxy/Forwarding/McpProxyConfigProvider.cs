@@ -46,6 +46,8 @@ internal sealed class McpProxyConfigProvider : IProxyConfigProvider
                 HttpRequest = new ForwarderRequestConfig { ActivityTimeout = server.Timeouts.Activity, AllowResponseBuffering = false },
                 HealthCheck = new HealthCheckConfig
                 {
+                    // When every destination is down, answer 503 at once rather than YARP's "panic" of trying them all.
+                    AvailableDestinationsPolicy = "HealthyAndUnknown",
                     Active = new ActiveHealthCheckConfig
                     {
                         Enabled = server.HealthCheck.Enabled,

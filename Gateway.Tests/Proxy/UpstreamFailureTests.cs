@@ -1,11 +1,36 @@
 using System.Net;
 using Gateway.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Gateway.Transforms.JsonRpc;
 
 namespace Gateway.Tests.Proxy;
 
 public sealed class UpstreamFailureTests
 {
+    /// <summary>An HTTP server that takes requests and never answers them.</summary>
+    private sealed class SilentUpstream : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+
+        private SilentUpstream(WebApplication app) => _app = app;
+
+        public Uri Endpoint => new(_app.Urls.First() + "/mcp");
+
+        public static async Task<SilentUpstream> StartAsync()
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            var app = builder.Build();
+            app.MapPost("/mcp", (HttpContext context) => Task.Delay(Timeout.Infinite, context.RequestAborted));
+            await app.StartAsync();
+            return new SilentUpstream(app);
+        }
+
+        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+    }
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -18,6 +43,31 @@ public sealed class UpstreamFailureTests
         using var response = await gateway.Http.SendAsync(RawMcp.Post("/mcp/down", RawMcp.CallTool("echo", id: 42)), Ct);
         var message = await RawMcp.AssertErrorAsync(response, HttpStatusCode.BadGateway, JsonRpcErrorCodes.UpstreamUnavailable, id: "42");
         Assert.Contains("down", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NoHealthyDestination_Is503WithRetryAfter()
+    {
+        var deadEndpoint = new Uri($"http://127.0.0.1:{UpstreamPort.Free()}/mcp");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("down", [deadEndpoint], "healthCheck: { interval: '00:00:00.200', timeout: '00:00:01' }").ToString());
+        await Eventually.TrueAsync(async () =>
+            (await gateway.Http.GetStringAsync("/api/v1/services/down", Ct)).Contains("\"activeHealth\":\"unhealthy\"", StringComparison.Ordinal));
+
+        using var response = await gateway.Http.SendAsync(RawMcp.Post("/mcp/down", RawMcp.CallTool("echo", id: 5)), Ct);
+        await RawMcp.AssertErrorAsync(response, HttpStatusCode.ServiceUnavailable, JsonRpcErrorCodes.UpstreamUnavailable, id: "5");
+        Assert.Equal(TimeSpan.FromSeconds(5), response.Headers.RetryAfter?.Delta);
+    }
+
+    [Fact]
+    public async Task UpstreamSilentBeforeAnswering_Is504()
+    {
+        await using var silent = await SilentUpstream.StartAsync();
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("slow", [silent.Endpoint], "healthCheck: { enabled: false }", "timeouts: { activity: '00:00:01' }").ToString());
+
+        using var response = await gateway.Http.SendAsync(RawMcp.Post("/mcp/slow", RawMcp.CallTool("echo", id: 9)), Ct);
+        await RawMcp.AssertErrorAsync(response, HttpStatusCode.GatewayTimeout, JsonRpcErrorCodes.UpstreamTimeout, id: "9");
     }
 
     [Fact]
