@@ -3,7 +3,7 @@ using Gateway.Proxy.Hosting;
 
 try
 {
-    await GatewayApplication.Build(args).RunAsync().ConfigureAwait(false);
+    await (await GatewayApplication.BuildAsync(args).ConfigureAwait(false)).RunAsync().ConfigureAwait(false);
     return 0;
 }
 catch (InvalidRoutesException ex)

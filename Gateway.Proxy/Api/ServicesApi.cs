@@ -11,22 +11,22 @@ internal static class ServicesApi
     public static IEndpointRouteBuilder MapServicesApi(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/api/v1/services");
-        group.MapGet("/", (RoutesConfigStore routes, IProxyStateLookup state) =>
-            Results.Json<IReadOnlyList<ServiceInfo>>([.. routes.Current.Servers.Select(s => Describe(s.Key, s.Value, state))], GatewayJsonContext.Default.IReadOnlyListServiceInfo));
+        group.MapGet("/", (RoutesConfigStore routes, IProxyStateLookup state, UpstreamAddresses addresses) =>
+            Results.Json<IReadOnlyList<ServiceInfo>>([.. routes.Current.Servers.Select(s => Describe(s.Key, s.Value, state, addresses))], GatewayJsonContext.Default.IReadOnlyListServiceInfo));
 
-        group.MapGet("/{id}", (string id, RoutesConfigStore routes, IProxyStateLookup state) =>
+        group.MapGet("/{id}", (string id, RoutesConfigStore routes, IProxyStateLookup state, UpstreamAddresses addresses) =>
             routes.Current.Servers.TryGetValue(id, out var server)
-                ? Results.Json(Describe(id, server, state), GatewayJsonContext.Default.ServiceInfo)
+                ? Results.Json(Describe(id, server, state, addresses), GatewayJsonContext.Default.ServiceInfo)
                 : UnknownService(id));
 
-        group.MapGet("/{id}/health", async (string id, RoutesConfigStore routes, McpUpstreamProbe probe, CancellationToken cancellationToken) =>
+        group.MapGet("/{id}/health", async (string id, RoutesConfigStore routes, UpstreamAddresses addresses, McpUpstreamProbe probe, CancellationToken cancellationToken) =>
         {
             if (!routes.Current.Servers.TryGetValue(id, out var server))
             {
                 return UnknownService(id);
             }
 
-            var probes = await Task.WhenAll(server.Destinations.Select(d => probe.ProbeAsync(server, d.Url!, cancellationToken))).ConfigureAwait(false);
+            var probes = await Task.WhenAll(addresses.Of(id, server).Select(url => probe.ProbeAsync(server, url, cancellationToken))).ConfigureAwait(false);
             var healthy = probes.Count(p => p.Healthy);
             var status = healthy == probes.Length ? "healthy" : healthy > 0 ? "degraded" : "unhealthy";
             return Results.Json(new ServiceHealth(id, status, probes), GatewayJsonContext.Default.ServiceHealth,
@@ -39,11 +39,11 @@ internal static class ServicesApi
     private static IResult UnknownService(string id) =>
         Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown service", detail: $"No server named '{id}' is configured.");
 
-    private static ServiceInfo Describe(string name, McpServerOptions server, IProxyStateLookup state)
+    private static ServiceInfo Describe(string name, McpServerOptions server, IProxyStateLookup state, UpstreamAddresses addresses)
     {
         state.TryGetCluster(name, out var cluster);
         return new ServiceInfo(name, McpProxyConfigProvider.PathOf(name), server.Transport, server.LoadBalancing,
-            [.. server.Destinations.Select(d => DescribeDestination(d.Url!, cluster))]);
+            [.. addresses.Of(name, server).Select(url => DescribeDestination(url, cluster))]);
     }
 
     private static DestinationInfo DescribeDestination(string url, ClusterState? cluster)

@@ -1,3 +1,5 @@
+using Gateway.StdioBridge.Configuration;
+
 namespace Gateway.Proxy.Configuration;
 
 /// <summary>The whole of routes.yaml: the servers and the gateway-wide settings.</summary>
@@ -58,7 +60,10 @@ public sealed class McpServerOptions
     /// <summary><c>http</c> (a streamable HTTP endpoint) or <c>stdio</c> (a local process behind the bridge).</summary>
     public string Transport { get; init; } = McpTransports.Http;
 
-    /// <summary>The upstream MCP endpoints; new sessions are spread over the healthy ones.</summary>
+    /// <summary>How to run a <c>stdio</c> server; only for that transport.</summary>
+    public StdioServerOptions? Stdio { get; init; }
+
+    /// <summary>The upstream MCP endpoints of an <c>http</c> server; new sessions are spread over the healthy ones.</summary>
     public List<DestinationOptions> Destinations { get; init; } = [];
 
     /// <summary>How new sessions and session-less requests pick a destination (a YARP policy name).</summary>

@@ -1,3 +1,4 @@
+using Gateway.StdioBridge.Configuration;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
@@ -83,19 +84,23 @@ public sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOp
 
         switch (server.Transport)
         {
+            case McpTransports.Http when server.Destinations.Count == 0:
+                errors.Add($"{key}.destinations: an http server needs at least one destination, e.g. 'destinations: [ {{ url: http://127.0.0.1:3001/mcp }} ]'.");
+                break;
+            case McpTransports.Http when server.Stdio is not null:
+                errors.Add($"{key}.stdio: only a 'transport: stdio' server runs a process. Remove 'stdio', or set 'transport: stdio' and remove 'destinations'.");
+                break;
             case McpTransports.Http:
                 break;
+            case McpTransports.Stdio when server.Destinations.Count > 0:
+                errors.Add($"{key}.destinations: a stdio server is reached through the gateway's own bridge. Remove 'destinations'.");
+                break;
             case McpTransports.Stdio:
-                errors.Add($"{key}.transport: 'stdio' servers need the stdio bridge, which this build does not include yet. Run the server behind its own HTTP endpoint and use 'transport: http'.");
+                StdioServerOptionsValidator.Validate($"{key}.stdio", server.Stdio, errors);
                 break;
             default:
                 errors.Add($"{key}.transport: '{server.Transport}' is not a transport. Use 'http' or 'stdio'.");
                 break;
-        }
-
-        if (server.Transport == McpTransports.Http && server.Destinations.Count == 0)
-        {
-            errors.Add($"{key}.destinations: an http server needs at least one destination, e.g. 'destinations: [ {{ url: http://127.0.0.1:3001/mcp }} ]'.");
         }
 
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);

@@ -15,15 +15,20 @@ internal sealed class McpProxyConfigProvider : IProxyConfigProvider
 
     private static readonly string[] McpMethods = [HttpMethods.Post, HttpMethods.Get, HttpMethods.Delete];
     private readonly RoutesConfigStore _store;
+    private readonly UpstreamAddresses _addresses;
 
-    public McpProxyConfigProvider(RoutesConfigStore store) => _store = store;
+    public McpProxyConfigProvider(RoutesConfigStore store, UpstreamAddresses addresses)
+    {
+        _store = store;
+        _addresses = addresses;
+    }
 
     public IProxyConfig GetConfig() => Build(_store.Current, _store.ChangeToken);
 
     /// <summary>The gateway path of a server: <c>/mcp/&lt;name&gt;</c>.</summary>
     public static string PathOf(string server) => "/mcp/" + server;
 
-    private static McpProxyConfig Build(GatewayOptions options, IChangeToken changeToken)
+    private McpProxyConfig Build(GatewayOptions options, IChangeToken changeToken)
     {
         var routes = new List<RouteConfig>(options.Servers.Count);
         var clusters = new List<ClusterConfig>(options.Servers.Count);
@@ -42,7 +47,7 @@ internal sealed class McpProxyConfigProvider : IProxyConfigProvider
             {
                 ClusterId = name,
                 LoadBalancingPolicy = server.LoadBalancing,
-                Destinations = server.Destinations.ToDictionary(d => d.Url!, d => new DestinationConfig { Address = d.Url! }, StringComparer.OrdinalIgnoreCase),
+                Destinations = _addresses.Of(name, server).ToDictionary(url => url, url => new DestinationConfig { Address = url }, StringComparer.OrdinalIgnoreCase),
                 HttpRequest = new ForwarderRequestConfig { ActivityTimeout = server.Timeouts.Activity, AllowResponseBuffering = false },
                 HealthCheck = new HealthCheckConfig
                 {
@@ -50,7 +55,8 @@ internal sealed class McpProxyConfigProvider : IProxyConfigProvider
                     AvailableDestinationsPolicy = "HealthyAndUnknown",
                     Active = new ActiveHealthCheckConfig
                     {
-                        Enabled = server.HealthCheck.Enabled,
+                        // The bridge is in this process: a stdio server's health is its sessions', not an endpoint's.
+                        Enabled = server.HealthCheck.Enabled && server.Transport == McpTransports.Http,
                         Interval = server.HealthCheck.Interval,
                         Timeout = server.HealthCheck.Timeout,
                         Policy = McpEndpointHealthPolicy.PolicyName,

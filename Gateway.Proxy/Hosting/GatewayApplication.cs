@@ -1,4 +1,5 @@
 using Gateway.Proxy.Configuration;
+using Gateway.StdioBridge.Hosting;
 
 namespace Gateway.Proxy.Hosting;
 
@@ -8,9 +9,9 @@ public static class GatewayApplication
     /// <summary>Environment variables with this prefix override routes.yaml keys, e.g. <c>GATEWAY__servers__x__headers__X-Api-Key</c>.</summary>
     public const string EnvironmentPrefix = "GATEWAY__";
 
-    /// <summary>Builds the gateway from command-line arguments.</summary>
+    /// <summary>Builds the gateway from command-line arguments, with its stdio bridge already listening.</summary>
     /// <exception cref="InvalidRoutesException">The routes file is missing, does not parse or does not validate.</exception>
-    public static WebApplication Build(string[] args)
+    public static async Task<WebApplication> BuildAsync(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
         var settings = GatewayHostSettings.From(builder.Configuration, builder.Environment.ContentRootPath);
@@ -25,6 +26,9 @@ public static class GatewayApplication
 
         builder.Services.AddMcpGateway(routesFile, routes);
         var app = builder.Build();
+
+        // The proxy routes of stdio servers point at the bridge, so it must listen before they are built.
+        await app.Services.GetRequiredService<StdioBridgeHost>().StartAsync(app.Lifetime.ApplicationStopping).ConfigureAwait(false);
         app.MapMcpGateway();
         return app;
     }

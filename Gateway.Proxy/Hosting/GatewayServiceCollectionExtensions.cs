@@ -3,6 +3,9 @@ using Gateway.Proxy.Configuration;
 using Gateway.Proxy.Forwarding;
 using Gateway.Proxy.Health;
 using Gateway.Proxy.Mcp;
+using Gateway.Proxy.Stdio;
+using Gateway.StdioBridge.Configuration;
+using Gateway.StdioBridge.Hosting;
 using Gateway.Transforms.Sessions;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -16,6 +19,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers the gateway: routes, YARP, session sealing, health and the services API.</summary>
 public static class GatewayServiceCollectionExtensions
 {
+    // The in-process bridge listens on loopback only, on a port the OS picks; the proxy routes learn it at start-up.
+    private const string StdioBridgeUrl = "http://127.0.0.1:0";
+
     public static IServiceCollection AddMcpGateway(this IServiceCollection services, RoutesFile routesFile, GatewayOptions initialRoutes)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -29,6 +35,12 @@ public static class GatewayServiceCollectionExtensions
 
         services.AddMcpSessionKeyRing(initialRoutes.Gateway);
         services.Configure<SessionPinningOptions>(o => o.Lifetime = initialRoutes.Gateway.Sessions.Lifetime);
+
+        services.AddSingleton<IStdioServerCatalog, RoutesStdioCatalog>();
+        services.AddSingleton(sp => StdioBridgeHost.Create(
+            sp.GetRequiredService<IStdioServerCatalog>(), StdioBridgeUrl, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddHostedService<StdioBridgeService>();
+        services.AddSingleton<UpstreamAddresses>();
 
         services.AddReverseProxy().AddMcpTransforms();
         services.AddSingleton<IProxyConfigProvider, McpProxyConfigProvider>();

@@ -9,7 +9,7 @@ namespace Gateway.Proxy.Mcp;
 /// Refuses what must never reach an upstream, before anything is forwarded: foreign browser origins, oversized
 /// bodies, bodies that are not one JSON-RPC message, and 2026-07-28 headers that disagree with the body.
 /// </summary>
-/// <remarks>A POST body that passes is kept as <see cref="JsonRpcMessage"/> in the request features for later steps.</remarks>
+/// <remarks>A POST body that passes is kept as <see cref="JsonRpcEnvelope"/> in the request features for later steps.</remarks>
 internal sealed partial class McpRequestGuardMiddleware(RequestDelegate next, RoutesConfigStore routes, OriginPolicy origins, ILogger<McpRequestGuardMiddleware> logger)
 {
     private const int MaxEchoedLength = 128;
@@ -81,7 +81,7 @@ internal sealed partial class McpRequestGuardMiddleware(RequestDelegate next, Ro
             : current.Gateway.MaxRequestBodyBytes;
     }
 
-    private static string? HeaderMismatch(IHeaderDictionary headers, JsonRpcMessage message)
+    private static string? HeaderMismatch(IHeaderDictionary headers, JsonRpcEnvelope message)
     {
         var method = headers[McpHeaders.Method];
         if (method.Count > 0 && !string.Equals(method.ToString(), message.Method, StringComparison.Ordinal))

@@ -22,7 +22,7 @@ internal sealed partial class UpstreamErrorMiddleware(RequestDelegate next, ILog
 
         var server = context.GetRouteModel().Config.ClusterId ?? "?";
         LogUpstreamFailed(logger, server, failure.Error, failure.Exception?.Message);
-        var id = context.Features.Get<JsonRpcMessage>()?.Id ?? default;
+        var id = context.Features.Get<JsonRpcEnvelope>()?.Id ?? default;
         var status = context.Response.StatusCode;
         if (status == StatusCodes.Status504GatewayTimeout)
         {

@@ -37,7 +37,7 @@ public sealed class RoutesValidationTests
                 redis: localhost:6379
             """);
 
-        var error = Assert.Throws<InvalidRoutesException>(() => GatewayApplication.Build(["--routes", path, "--port", "0"]));
+        var error = await Assert.ThrowsAsync<InvalidRoutesException>(() => GatewayApplication.BuildAsync(["--routes", path, "--port", "0"]));
 
         Assert.Contains(path, error.Message, StringComparison.Ordinal);
         string[] keys =
@@ -60,7 +60,7 @@ public sealed class RoutesValidationTests
                   - url: http://127.0.0.1:1/mcp
             """);
 
-        var error = Assert.Throws<InvalidRoutesException>(() => GatewayApplication.Build(["--routes", path, "--port", "0"]));
+        var error = await Assert.ThrowsAsync<InvalidRoutesException>(() => GatewayApplication.BuildAsync(["--routes", path, "--port", "0"]));
         Assert.Contains("destination", error.Message, StringComparison.Ordinal);
         Assert.Contains("servers", error.Message, StringComparison.Ordinal);
     }
@@ -69,15 +69,15 @@ public sealed class RoutesValidationTests
     public async Task UnparsableYaml_IsReported()
     {
         var path = await WriteRoutesAsync("servers:\n  demo: [unclosed\n");
-        var error = Assert.Throws<InvalidRoutesException>(() => GatewayApplication.Build(["--routes", path, "--port", "0"]));
+        var error = await Assert.ThrowsAsync<InvalidRoutesException>(() => GatewayApplication.BuildAsync(["--routes", path, "--port", "0"]));
         Assert.Contains("not valid YAML", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void MissingFile_IsReported_WithHowToNameOne()
+    public async Task MissingFile_IsReported_WithHowToNameOne()
     {
         var path = Path.Combine(TempDirectory.Create(), "absent.yaml");
-        var error = Assert.Throws<InvalidRoutesException>(() => GatewayApplication.Build(["--routes", path, "--port", "0"]));
+        var error = await Assert.ThrowsAsync<InvalidRoutesException>(() => GatewayApplication.BuildAsync(["--routes", path, "--port", "0"]));
         Assert.Contains("GATEWAY_ROUTES_FILE", error.Message, StringComparison.Ordinal);
     }
 

@@ -32,7 +32,7 @@ public sealed class TestGateway : IAsyncDisposable
     {
         routesPath ??= Path.Combine(TempDirectory.Create(), "routes.yaml");
         await File.WriteAllTextAsync(routesPath, routes);
-        var app = GatewayApplication.Build(["--routes", routesPath, "--port", "0", "--environment", "Production", .. extraArgs]);
+        var app = await GatewayApplication.BuildAsync(["--routes", routesPath, "--port", "0", "--environment", "Production", .. extraArgs]);
         await app.StartAsync();
         return new TestGateway(app, routesPath);
     }

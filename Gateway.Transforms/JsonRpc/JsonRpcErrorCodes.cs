@@ -33,4 +33,7 @@ public static class JsonRpcErrorCodes
 
     /// <summary>The upstream did not answer in time.</summary>
     public const int UpstreamTimeout = -31006;
+
+    /// <summary>A stdio server has as many processes running as it may; retry after <c>Retry-After</c>.</summary>
+    public const int ServerBusy = -31007;
 }

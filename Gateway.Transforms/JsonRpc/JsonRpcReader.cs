@@ -20,12 +20,12 @@ public enum JsonRpcReadError
 
 /// <summary>Reads the routing fields of a JSON-RPC message with <see cref="Utf8JsonReader"/>, skipping everything else.</summary>
 /// <remarks>
-/// The body is read in place: nothing but the few strings kept in <see cref="JsonRpcMessage"/> is allocated,
+/// The body is read in place: nothing but the few strings kept in <see cref="JsonRpcEnvelope"/> is allocated,
 /// and the message's <c>id</c> is a slice of the body, valid as long as its buffer is.
 /// </remarks>
 public static class JsonRpcReader
 {
-    public static JsonRpcReadError TryRead(ReadOnlyMemory<byte> body, out JsonRpcMessage? message)
+    public static JsonRpcReadError TryRead(ReadOnlyMemory<byte> body, out JsonRpcEnvelope? message)
     {
         message = null;
         try
@@ -38,7 +38,7 @@ public static class JsonRpcReader
         }
     }
 
-    private static JsonRpcReadError Read(ReadOnlyMemory<byte> body, out JsonRpcMessage? message)
+    private static JsonRpcReadError Read(ReadOnlyMemory<byte> body, out JsonRpcEnvelope? message)
     {
         message = null;
         var reader = new Utf8JsonReader(body.Span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
@@ -129,7 +129,7 @@ public static class JsonRpcReader
         var kind = method is null ? JsonRpcMessageKind.Response
             : id.IsEmpty ? JsonRpcMessageKind.Notification
             : JsonRpcMessageKind.Request;
-        message = new JsonRpcMessage(kind, method, id, name, uri);
+        message = new JsonRpcEnvelope(kind, method, id, name, uri);
         return JsonRpcReadError.None;
     }
 

@@ -13,13 +13,13 @@ public enum JsonRpcMessageKind
     Response,
 }
 
-/// <summary>The parts of one JSON-RPC message the gateway routes, validates and measures by.</summary>
+/// <summary>The parts of one JSON-RPC message the gateway routes, validates and measures by; the rest of the body is not read.</summary>
 /// <param name="Kind">Request, notification or response.</param>
 /// <param name="Method">The <c>method</c>; null for responses.</param>
 /// <param name="Id">The raw JSON of the <c>id</c> (a string with its quotes, or a number); empty when absent.</param>
 /// <param name="Name">The <c>params.name</c> of <c>tools/call</c> and <c>prompts/get</c>.</param>
 /// <param name="Uri">The <c>params.uri</c> of <c>resources/*</c>.</param>
-public sealed record JsonRpcMessage(
+public sealed record JsonRpcEnvelope(
     JsonRpcMessageKind Kind,
     string? Method,
     ReadOnlyMemory<byte> Id,

@@ -1,0 +1,66 @@
+using ModelContextProtocol.Client;
+
+namespace Gateway.StdioBridge.Configuration;
+
+/// <summary>How to run one stdio MCP server: <c>servers.&lt;name&gt;.stdio</c> in routes.yaml, or the bridge's own file.</summary>
+public sealed class StdioServerOptions
+{
+    /// <summary>The program to start, e.g. <c>npx</c>, <c>node</c>, <c>uvx</c>, <c>dotnet</c>; found on the gateway's PATH.</summary>
+    public string? Command { get; init; }
+
+    /// <summary>Its arguments, one per entry (no shell quoting).</summary>
+    public List<string> Args { get; init; } = [];
+
+    /// <summary>The working directory; the gateway's current directory when unset.</summary>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>Variables set for the child.</summary>
+    public Dictionary<string, string> Environment { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Names of the gateway's own variables the child may see. Nothing else of the gateway's environment reaches it.
+    /// Unset means the MCP SDKs' default allowlist (on Unix: HOME, LOGNAME, PATH, SHELL, TERM, USER).
+    /// </summary>
+    public List<string>? InheritEnvironment { get; init; }
+
+    /// <summary>How many processes of this server may run at once (sessions and the warm pool); beyond it, 503.</summary>
+    public int MaxProcesses { get; init; } = 16;
+
+    /// <summary>How long a session may go without a request before its process is stopped.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How many processes are kept started and waiting, so a new session does not wait for one to start.</summary>
+    public int WarmPool { get; init; }
+
+    /// <summary>How long a process gets to exit after its stdin is closed before it is killed.</summary>
+    public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The environment the child gets: the allowlisted part of <paramref name="gatewayEnvironment"/>, then <see cref="Environment"/>.</summary>
+    public Dictionary<string, string?> ChildEnvironment(Func<string, string?> gatewayEnvironment)
+    {
+        ArgumentNullException.ThrowIfNull(gatewayEnvironment);
+        Dictionary<string, string?> result;
+        if (InheritEnvironment is null)
+        {
+            result = StdioClientTransportOptions.GetDefaultEnvironmentVariables();
+        }
+        else
+        {
+            result = new Dictionary<string, string?>(StringComparer.Ordinal);
+            foreach (var name in InheritEnvironment)
+            {
+                if (gatewayEnvironment(name) is { } value)
+                {
+                    result[name] = value;
+                }
+            }
+        }
+
+        foreach (var (name, value) in Environment)
+        {
+            result[name] = value;
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,159 @@
+using System.Text.Json;
+using Gateway.StdioBridge.Configuration;
+using Gateway.StdioBridge.Sessions;
+using Gateway.Transforms.JsonRpc;
+using Gateway.Transforms.Mcp;
+using Microsoft.Net.Http.Headers;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+
+namespace Gateway.StdioBridge.Hosting;
+
+/// <summary>The streamable-HTTP face of the bridge: <c>POST|GET|DELETE /{server}/mcp</c>.</summary>
+internal static partial class StdioBridgeEndpoints
+{
+    public const string RoutePattern = "/{server}/mcp";
+    private const string RetryAfterSeconds = "5";
+
+    public static IEndpointRouteBuilder MapStdioBridge(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost(RoutePattern, PostAsync);
+        endpoints.MapGet(RoutePattern, GetAsync);
+        endpoints.MapDelete(RoutePattern, DeleteAsync);
+        return endpoints;
+    }
+
+    private static async Task PostAsync(HttpContext context, string server, IStdioServerCatalog catalog, StdioSessionRegistry sessions, ILoggerFactory loggerFactory)
+    {
+        if (!catalog.TryGet(server, out var options))
+        {
+            await UnknownServer(context, server).ConfigureAwait(false);
+            return;
+        }
+
+        JsonRpcMessage? message;
+        try
+        {
+            message = await JsonSerializer.DeserializeAsync<JsonRpcMessage>(context.Request.Body, McpJsonUtilities.DefaultOptions, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException)
+        {
+            message = null;
+        }
+
+        if (message is null)
+        {
+            await JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status400BadRequest, JsonRpcErrorCodes.ParseError,
+                "Parse error: the body is not one JSON-RPC message.").ConfigureAwait(false);
+            return;
+        }
+
+        var sessionId = context.Request.Headers[McpHeaders.SessionId].ToString();
+        StdioSession? session;
+        var oneShot = false;
+        if (sessionId.Length > 0)
+        {
+            session = sessions.Find(server, sessionId);
+            if (session is null)
+            {
+                await SessionNotFound(context).ConfigureAwait(false);
+                return;
+            }
+        }
+        else
+        {
+            oneShot = message is not JsonRpcRequest { Method: RequestMethods.Initialize };
+            try
+            {
+                session = await sessions.StartAsync(server, options, oneShot, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                LogStartFailed(loggerFactory.CreateLogger(typeof(StdioBridgeEndpoints)), server, ex);
+                await JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status502BadGateway, JsonRpcErrorCodes.UpstreamUnavailable,
+                    $"The MCP server process of '{server}' could not be started.").ConfigureAwait(false);
+                return;
+            }
+
+            if (session is null)
+            {
+                context.Response.Headers.RetryAfter = RetryAfterSeconds;
+                await JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status503ServiceUnavailable, JsonRpcErrorCodes.ServerBusy,
+                    $"All {options.MaxProcesses} processes of server '{server}' are in use. Retry later.").ConfigureAwait(false);
+                return;
+            }
+
+            if (!oneShot)
+            {
+                context.Response.Headers[McpHeaders.SessionId] = session.Id;
+            }
+        }
+
+        try
+        {
+            if (message is JsonRpcRequest)
+            {
+                StartEventStream(context);
+            }
+
+            if (!await session.HandlePostAsync(message, context.Response, context.RequestAborted).ConfigureAwait(false))
+            {
+                context.Response.StatusCode = StatusCodes.Status202Accepted;
+            }
+        }
+        finally
+        {
+            if (oneShot)
+            {
+                await sessions.StopAsync(session).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task GetAsync(HttpContext context, string server, StdioSessionRegistry sessions)
+    {
+        var session = sessions.Find(server, context.Request.Headers[McpHeaders.SessionId].ToString());
+        if (session is null)
+        {
+            await SessionNotFound(context).ConfigureAwait(false);
+            return;
+        }
+
+        StartEventStream(context);
+        try
+        {
+            await session.HandleGetAsync(context.Response, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException) when (!context.Response.HasStarted)
+        {
+            await JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status409Conflict, JsonRpcErrorCodes.InvalidRequest,
+                "This session already has a GET stream open.").ConfigureAwait(false);
+        }
+    }
+
+    private static async Task DeleteAsync(HttpContext context, string server, StdioSessionRegistry sessions)
+    {
+        var sessionId = context.Request.Headers[McpHeaders.SessionId].ToString();
+        if (sessions.Find(server, sessionId) is null || !await sessions.EndAsync(sessionId).ConfigureAwait(false))
+        {
+            await SessionNotFound(context).ConfigureAwait(false);
+        }
+    }
+
+    private static void StartEventStream(HttpContext context)
+    {
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache,no-store";
+        context.Response.Headers[HeaderNames.ContentEncoding] = "identity";
+    }
+
+    private static Task UnknownServer(HttpContext context, string server) =>
+        JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status404NotFound, JsonRpcErrorCodes.UnknownServer, $"Unknown stdio server '{server}'.");
+
+    private static Task SessionNotFound(HttpContext context) =>
+        JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status404NotFound, JsonRpcErrorCodes.SessionNotFound,
+            "Session not found: it ended, or its process exited. Start a new session with initialize.");
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not start a process for stdio server {Server}.")]
+    private static partial void LogStartFailed(ILogger logger, string server, Exception exception);
+}

@@ -1,0 +1,83 @@
+using Gateway.StdioBridge.Configuration;
+using Gateway.StdioBridge.Processes;
+using Gateway.StdioBridge.Sessions;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Gateway.StdioBridge.Hosting;
+
+/// <summary>
+/// The bridge's own web server: every stdio server of the catalog at <c>{BaseAddress}/{server}/mcp</c>. The gateway
+/// runs one in its process on a loopback port and forwards to it like to any upstream; the bridge executable runs
+/// one on its own.
+/// </summary>
+public sealed class StdioBridgeHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private int _started;
+
+    private StdioBridgeHost(WebApplication app) => _app = app;
+
+    /// <summary>Where the bridge listens, once started.</summary>
+    public Uri BaseAddress => new(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+    /// <summary>The streamable-HTTP endpoint of one stdio server.</summary>
+    public Uri EndpointFor(string server) => new(BaseAddress, "/" + Uri.EscapeDataString(server) + "/mcp");
+
+    /// <summary>Builds the bridge on <paramref name="url"/> (e.g. <c>http://127.0.0.1:0</c>), sharing the caller's logging and clock.</summary>
+    public static StdioBridgeHost Create(IStdioServerCatalog catalog, string url, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(url);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.Logging.ClearProviders();
+        builder.Services.Replace(ServiceDescriptor.Singleton(loggerFactory));
+        builder.Services.AddSingleton(timeProvider);
+        builder.Services.AddSingleton(catalog);
+        builder.Services.AddSingleton<StdioProcessLauncher>();
+        builder.Services.AddSingleton<StdioProcessPool>();
+        builder.Services.AddSingleton<StdioSessionRegistry>();
+        builder.Services.AddHostedService<IdleSessionReaper>();
+
+        var app = builder.Build();
+        app.MapStdioBridge();
+        return new StdioBridgeHost(app);
+    }
+
+    /// <summary>Starts listening and fills the warm pools; once only.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _started, 1) == 1)
+        {
+            return;
+        }
+
+        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var catalog = _app.Services.GetRequiredService<IStdioServerCatalog>();
+        var pool = _app.Services.GetRequiredService<StdioProcessPool>();
+        foreach (var server in catalog.Names)
+        {
+            if (catalog.TryGet(server, out var options))
+            {
+                await pool.WarmAsync(server, options).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Stops listening, ends every session and stops every process (gracefully, then killed).</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _app.StopAsync(cancellationToken).ConfigureAwait(false);
+        await _app.Services.GetRequiredService<StdioSessionRegistry>().DisposeAsync().ConfigureAwait(false);
+        await _app.Services.GetRequiredService<StdioProcessPool>().DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>How many processes of <paramref name="server"/> are running, in sessions or waiting in the pool.</summary>
+    public int ProcessCount(string server) => _app.Services.GetRequiredService<StdioProcessPool>().CountOf(server);
+
+    /// <summary>How many sessions are live.</summary>
+    public int SessionCount => _app.Services.GetRequiredService<StdioSessionRegistry>().Count;
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync().ConfigureAwait(false);
+}

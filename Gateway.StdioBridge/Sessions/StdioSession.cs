@@ -1,0 +1,279 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ModelContextProtocol;
+using Gateway.StdioBridge.Processes;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace Gateway.StdioBridge.Sessions;
+
+/// <summary>
+/// One MCP session: the streamable-HTTP side (the MCP SDK's server transport, which frames POST answers and the GET
+/// stream) joined to one stdio process. Messages pass through unchanged in both directions.
+/// </summary>
+/// <remarks>
+/// A stdio server's messages carry no HTTP context, so the session decides where each one goes: answers to the POST
+/// that asked; progress to the POST whose request carried that progress token; log messages and server requests to
+/// the only POST in flight when there is exactly one; everything else to the GET stream.
+/// </remarks>
+internal sealed partial class StdioSession : IAsyncDisposable
+{
+    private const int InternalError = -32603;
+    private readonly ConcurrentDictionary<RequestId, ITransport> _pending = new();
+    private readonly ConcurrentDictionary<string, RequestId> _progressTokens = new(StringComparer.Ordinal);
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _ended = new();
+    private readonly Task _toProcess;
+    private readonly Task _toClient;
+    private long _lastActivity;
+    private int _inFlight;
+
+    public StdioSession(string id, StdioProcess process, bool oneShot, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    {
+        Id = id;
+        Process = process;
+        Process.SessionId = id;
+        _timeProvider = timeProvider;
+        _logger = loggerFactory.CreateLogger<StdioSession>();
+        Http = new StreamableHttpServerTransport(loggerFactory) { SessionId = oneShot ? null : id, Stateless = oneShot };
+        Touch();
+        _toProcess = PumpToProcessAsync();
+        _toClient = PumpToClientAsync();
+    }
+
+    public string Id { get; }
+
+    public StdioProcess Process { get; }
+
+    public StreamableHttpServerTransport Http { get; }
+
+    /// <summary>Completes when the process has exited and every pending request was answered with an error.</summary>
+    public Task ProcessExited => _toClient;
+
+    /// <summary>Whether nothing happened on the session for <paramref name="idleTimeout"/> and nothing is in flight.</summary>
+    public bool IsIdle(TimeSpan idleTimeout) =>
+        Volatile.Read(ref _inFlight) == 0 && _timeProvider.GetUtcNow().UtcTicks - Interlocked.Read(ref _lastActivity) > idleTimeout.Ticks;
+
+    /// <summary>Hands a POSTed message to the process; for a request, streams the related messages and the answer.</summary>
+    /// <returns>Whether anything was written to <paramref name="response"/> (false for notifications and responses).</returns>
+    public async Task<bool> HandlePostAsync(JsonRpcMessage message, HttpResponse response, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _inFlight);
+        Touch();
+        try
+        {
+            return await Http.HandlePostRequestAsync(message, response.Body, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && message is JsonRpcRequest request)
+        {
+            // The client went away: tell the process to stop working on it, as a stdio client would.
+            if (_pending.TryRemove(request.Id, out _))
+            {
+                await SendToProcessAsync(new JsonRpcNotification
+                {
+                    Method = NotificationMethods.CancelledNotification,
+                    Params = new JsonObject
+                    {
+                        ["requestId"] = JsonSerializer.SerializeToNode(request.Id, McpJsonUtilities.DefaultOptions),
+                        ["reason"] = "The HTTP client disconnected.",
+                    },
+                }).ConfigureAwait(false);
+            }
+
+            return true;
+        }
+        finally
+        {
+            Touch();
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    /// <summary>Serves the standalone GET stream until the client leaves or the session ends.</summary>
+    public async Task HandleGetAsync(HttpResponse response, CancellationToken cancellationToken)
+    {
+        Touch();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _ended.Token);
+        try
+        {
+            await Http.HandleGetRequestAsync(response.Body, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (linked.IsCancellationRequested)
+        {
+            // The client closed the stream, or the session ended: both end a GET stream normally.
+        }
+    }
+
+    private async Task PumpToProcessAsync()
+    {
+        try
+        {
+            await foreach (var message in Http.MessageReader.ReadAllAsync(_ended.Token).ConfigureAwait(false))
+            {
+                Touch();
+                if (message is JsonRpcRequest request && message.Context?.RelatedTransport is { } post)
+                {
+                    _pending[request.Id] = post;
+                    if (ProgressToken(request.Params?["_meta"]?["progressToken"]) is { } token)
+                    {
+                        _progressTokens[token] = request.Id;
+                    }
+                }
+
+                message.Context = null;
+                await SendToProcessAsync(message).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (_ended.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task PumpToClientAsync()
+    {
+        try
+        {
+            await foreach (var message in Process.Connection.MessageReader.ReadAllAsync(_ended.Token).ConfigureAwait(false))
+            {
+                Touch();
+                await DeliverAsync(message).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (_ended.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception ex)
+        {
+            LogProcessStreamFailed(_logger, Process.Server, Id, ex);
+        }
+
+        // The process is gone: whatever it still owed, it will never answer.
+        LogProcessExited(_logger, Process.Server, Id, _pending.Count);
+        foreach (var id in _pending.Keys)
+        {
+            if (_pending.TryRemove(id, out var post))
+            {
+                await TrySendAsync(post, new JsonRpcError
+                {
+                    Id = id,
+                    Error = new JsonRpcErrorDetail { Code = InternalError, Message = $"The MCP server process of '{Process.Server}' exited before answering." },
+                }).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task DeliverAsync(JsonRpcMessage message)
+    {
+        var related = RelatedPost(message);
+        if (related is not null)
+        {
+            await TrySendAsync(related, message).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await Http.SendMessageAsync(message, _ended.Token).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException) when (message is JsonRpcRequest request)
+        {
+            // No stream can carry a server request to the client: answer for the client so the server does not hang.
+            await SendToProcessAsync(new JsonRpcError
+            {
+                Id = request.Id,
+                Error = new JsonRpcErrorDetail { Code = InternalError, Message = "The client has no open stream to receive this request." },
+            }).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            // A session-less exchange has no GET stream; an unrelated notification has nowhere to go.
+        }
+    }
+
+    private ITransport? RelatedPost(JsonRpcMessage message)
+    {
+        switch (message)
+        {
+            case JsonRpcMessageWithId answer and (JsonRpcResponse or JsonRpcError):
+                ForgetProgressTokens(answer.Id);
+                return _pending.TryRemove(answer.Id, out var asker) ? asker : null;
+            case JsonRpcNotification { Method: NotificationMethods.ProgressNotification } progress:
+                return ProgressToken(progress.Params?["progressToken"]) is { } token && _progressTokens.TryGetValue(token, out var owner)
+                    && _pending.TryGetValue(owner, out var post) ? post : null;
+            case JsonRpcNotification { Method: "notifications/message" }:
+            case JsonRpcRequest:
+                return _pending.Count == 1 ? _pending.Values.FirstOrDefault() : null;
+            default:
+                return null;
+        }
+    }
+
+    private void ForgetProgressTokens(RequestId id)
+    {
+        foreach (var (token, owner) in _progressTokens)
+        {
+            if (owner.Equals(id))
+            {
+                _progressTokens.TryRemove(token, out _);
+            }
+        }
+    }
+
+    private static string? ProgressToken(JsonNode? token) => token?.ToJsonString();
+
+    private async Task SendToProcessAsync(JsonRpcMessage message)
+    {
+        try
+        {
+            await Process.Connection.SendMessageAsync(message, _ended.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogProcessWriteFailed(_logger, Process.Server, Id, ex);
+        }
+    }
+
+    private async Task TrySendAsync(ITransport post, JsonRpcMessage message)
+    {
+        try
+        {
+            await post.SendMessageAsync(message, _ended.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The POST it belonged to has ended (client gone); the message has no reader left.
+            LogUndeliverable(_logger, Process.Server, Id, ex.Message);
+        }
+    }
+
+    private void Touch() => Interlocked.Exchange(ref _lastActivity, _timeProvider.GetUtcNow().UtcTicks);
+
+    /// <summary>Ends the session's streams and pumps; the process itself is stopped by whoever owns it.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_ended.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _ended.CancelAsync().ConfigureAwait(false);
+        await Http.DisposeAsync().ConfigureAwait(false);
+        await Task.WhenAll(_toProcess, _toClient).ConfigureAwait(false);
+        _ended.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The process of server {Server} for session {SessionId} exited; {Pending} pending requests answered with an error.")]
+    private static partial void LogProcessExited(ILogger logger, string server, string sessionId, int pending);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading from the process of server {Server} for session {SessionId} failed.")]
+    private static partial void LogProcessStreamFailed(ILogger logger, string server, string sessionId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing to the process of server {Server} for session {SessionId} failed.")]
+    private static partial void LogProcessWriteFailed(ILogger logger, string server, string sessionId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A message of server {Server} for session {SessionId} could not be delivered: {Reason}")]
+    private static partial void LogUndeliverable(ILogger logger, string server, string sessionId, string reason);
+}
