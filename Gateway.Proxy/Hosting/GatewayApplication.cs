@@ -10,8 +10,10 @@ public static class GatewayApplication
     public const string EnvironmentPrefix = "GATEWAY__";
 
     /// <summary>Builds the gateway from command-line arguments, with its stdio bridge already listening.</summary>
+    /// <param name="args">The command line.</param>
+    /// <param name="configure">A last say over the builder before it builds (e.g. extra logging providers).</param>
     /// <exception cref="InvalidRoutesException">The routes file is missing, does not parse or does not validate.</exception>
-    public static async Task<WebApplication> BuildAsync(string[] args)
+    public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
         var settings = GatewayHostSettings.From(builder.Configuration, builder.Environment.ContentRootPath);
@@ -25,6 +27,7 @@ public static class GatewayApplication
         var routes = RoutesLoader.Load(builder.Configuration, out var errors) ?? throw new InvalidRoutesException(routesFile.Path, errors);
 
         builder.Services.AddMcpGateway(routesFile, routes);
+        configure?.Invoke(builder);
         var app = builder.Build();
 
         // The proxy routes of stdio servers point at the bridge, so it must listen before they are built.

@@ -65,6 +65,14 @@ public sealed class StdioBridgeHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Runs until the process is asked to stop (Ctrl+C, SIGTERM), then stops as <see cref="StopAsync"/> does.</summary>
+    public async Task RunAsync()
+    {
+        await StartAsync(CancellationToken.None).ConfigureAwait(false);
+        await _app.WaitForShutdownAsync().ConfigureAwait(false);
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
     /// <summary>Stops listening, ends every session and stops every process (gracefully, then killed).</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {

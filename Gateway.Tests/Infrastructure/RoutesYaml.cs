@@ -35,6 +35,22 @@ public sealed class RoutesYaml
 
     public RoutesYaml Server(string name, TestUpstream upstream, params string[] extraLines) => Server(name, [upstream.Endpoint], extraLines);
 
+    /// <summary>Adds a stdio server; each of <paramref name="stdioLines"/> is a YAML line under its <c>stdio:</c> (e.g. <c>warmPool: 1</c>).</summary>
+    public RoutesYaml StdioServer(string name, StdioCommand command, params string[] stdioLines)
+    {
+        _servers.AppendLine($"  {name}:");
+        _servers.AppendLine("    transport: stdio");
+        _servers.AppendLine("    stdio:");
+        _servers.AppendLine($"      command: '{command.Program}'");
+        _servers.AppendLine($"      args: [{string.Join(", ", command.Args.Select(a => $"'{a}'"))}]");
+        foreach (var line in stdioLines)
+        {
+            _servers.AppendLine("      " + line);
+        }
+
+        return this;
+    }
+
     /// <summary>Adds a line under <c>gateway:</c>.</summary>
     public RoutesYaml Gateway(string line)
     {

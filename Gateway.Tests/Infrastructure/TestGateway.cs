@@ -1,5 +1,6 @@
 using Gateway.Proxy.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Client;
 
 namespace Gateway.Tests.Infrastructure;
@@ -9,8 +10,9 @@ public sealed class TestGateway : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private TestGateway(WebApplication app, string routesPath)
+    private TestGateway(WebApplication app, string routesPath, CapturedLogs logs)
     {
+        Logs = logs;
         _app = app;
         RoutesPath = routesPath;
         BaseAddress = new Uri(app.Urls.First());
@@ -18,6 +20,9 @@ public sealed class TestGateway : IAsyncDisposable
     }
 
     public Uri BaseAddress { get; }
+
+    /// <summary>Everything the gateway logged.</summary>
+    public CapturedLogs Logs { get; }
 
     public HttpClient Http { get; }
 
@@ -32,22 +37,28 @@ public sealed class TestGateway : IAsyncDisposable
     {
         routesPath ??= Path.Combine(TempDirectory.Create(), "routes.yaml");
         await File.WriteAllTextAsync(routesPath, routes);
-        var app = await GatewayApplication.BuildAsync(["--routes", routesPath, "--port", "0", "--environment", "Production", .. extraArgs]);
+        var logs = new CapturedLogs();
+        var app = await GatewayApplication.BuildAsync(
+            ["--routes", routesPath, "--port", "0", "--environment", "Production", .. extraArgs],
+            builder => builder.Logging.AddProvider(logs));
         await app.StartAsync();
-        return new TestGateway(app, routesPath);
+        return new TestGateway(app, routesPath, logs);
     }
 
     /// <summary>Connects the MCP C# SDK client to <paramref name="server"/> through the gateway.</summary>
     /// <param name="server">The server name.</param>
     /// <param name="protocolVersion">Null for the SDK's default (2026-07-28 first, then fallback); a version to start there.</param>
-    public Task<McpClient> ConnectAsync(string server, string? protocolVersion = "2025-11-25")
+    /// <param name="options">Client options (handlers, capabilities); the protocol version is set from <paramref name="protocolVersion"/>.</param>
+    public Task<McpClient> ConnectAsync(string server, string? protocolVersion = "2025-11-25", McpClientOptions? options = null)
     {
+        options ??= new McpClientOptions();
+        options.ProtocolVersion = protocolVersion;
         var transport = new HttpClientTransport(new HttpClientTransportOptions
         {
             Endpoint = McpEndpoint(server),
             TransportMode = HttpTransportMode.StreamableHttp,
         });
-        return McpClient.CreateAsync(transport, new McpClientOptions { ProtocolVersion = protocolVersion }, cancellationToken: TestContext.Current.CancellationToken);
+        return McpClient.CreateAsync(transport, options, cancellationToken: TestContext.Current.CancellationToken);
     }
 
     public async ValueTask DisposeAsync()
