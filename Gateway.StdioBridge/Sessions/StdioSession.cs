@@ -27,8 +27,10 @@ internal sealed partial class StdioSession : IAsyncDisposable
     private readonly CancellationTokenSource _ended = new();
     private readonly Task _toProcess;
     private readonly Task _toClient;
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lastActivity;
     private int _inFlight;
+    private volatile bool _draining;
 
     public StdioSession(string id, StdioProcess process, bool oneShot, TimeProvider timeProvider, ILoggerFactory loggerFactory)
     {
@@ -87,7 +89,31 @@ internal sealed partial class StdioSession : IAsyncDisposable
         finally
         {
             Touch();
-            Interlocked.Decrement(ref _inFlight);
+            if (Interlocked.Decrement(ref _inFlight) == 0 && _draining)
+            {
+                _drained.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>Waits until no POST is in flight (each has had its last answer written), for at most <paramref name="timeout"/>.</summary>
+    /// <remarks>Only for a session no longer reachable by new requests; used when its process exited, so the errors sent
+    /// to pending requests reach their clients before the streams are closed.</remarks>
+    public async Task DrainAsync(TimeSpan timeout)
+    {
+        _draining = true;
+        if (Volatile.Read(ref _inFlight) == 0)
+        {
+            _drained.TrySetResult();
+        }
+
+        try
+        {
+            await _drained.Task.WaitAsync(timeout, _timeProvider).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Whatever is still in flight is cut when the session closes.
         }
     }
 

@@ -9,6 +9,8 @@ namespace Gateway.StdioBridge.Sessions;
 /// <summary>The live sessions of the bridge: started at <c>initialize</c>, ended by DELETE, idleness, process exit or shutdown.</summary>
 internal sealed partial class StdioSessionRegistry(StdioProcessPool pool, TimeProvider timeProvider, ILoggerFactory loggerFactory) : IAsyncDisposable
 {
+    // How long the answers owed by a crashed process get to reach their clients before the session's streams close.
+    private static readonly TimeSpan ExitDrainTimeout = TimeSpan.FromSeconds(5);
     private readonly ConcurrentDictionary<string, Entry> _sessions = new(StringComparer.Ordinal);
     private readonly ILogger _logger = loggerFactory.CreateLogger<StdioSessionRegistry>();
 
@@ -30,7 +32,7 @@ internal sealed partial class StdioSessionRegistry(StdioProcessPool pool, TimePr
         if (!oneShot)
         {
             _sessions[session.Id] = new Entry(server, options.IdleTimeout, session);
-            _ = session.ProcessExited.ContinueWith(_ => EndAsync(session.Id), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
+            _ = session.ProcessExited.ContinueWith(_ => EndAfterExitAsync(session), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
             LogSessionStarted(_logger, server, session.Id);
         }
 
@@ -42,11 +44,20 @@ internal sealed partial class StdioSessionRegistry(StdioProcessPool pool, TimePr
         _sessions.TryGetValue(sessionId, out var entry) && entry.Server == server ? entry.Session : null;
 
     /// <summary>Ends a registered session: its streams close and its process is stopped.</summary>
-    public async Task<bool> EndAsync(string sessionId)
+    public Task<bool> EndAsync(string sessionId) => EndAsync(sessionId, drainTimeout: TimeSpan.Zero);
+
+    private Task<bool> EndAfterExitAsync(StdioSession session) => EndAsync(session.Id, ExitDrainTimeout);
+
+    private async Task<bool> EndAsync(string sessionId, TimeSpan drainTimeout)
     {
         if (!_sessions.TryRemove(sessionId, out var entry))
         {
             return false;
+        }
+
+        if (drainTimeout > TimeSpan.Zero)
+        {
+            await entry.Session.DrainAsync(drainTimeout).ConfigureAwait(false);
         }
 
         await StopAsync(entry.Session).ConfigureAwait(false);

@@ -1,0 +1,232 @@
+using System.Diagnostics;
+using System.Net;
+using Gateway.StdioBridge.Hosting;
+using Gateway.Tests.Infrastructure;
+using Gateway.Transforms.JsonRpc;
+using Microsoft.Extensions.DependencyInjection;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace Gateway.Tests.StdioBridge;
+
+/// <summary>Processes per session, their ends (DELETE, idleness, crash, shutdown) and their limits, with the C# stdio test server.</summary>
+public sealed class StdioSessionLifecycleTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task TwoClients_GetTwoProcesses_AndNeverSeeEachOthersMessages()
+    {
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().StdioServer("test", StdioCommand.TestServer).ToString());
+        await using var alice = await gateway.ConnectAsync("test");
+        await using var bob = await gateway.ConnectAsync("test");
+        var pushedToAlice = Listen(alice);
+        var pushedToBob = Listen(bob);
+
+        Assert.NotEqual(await PidAsync(alice), await PidAsync(bob));
+
+        await alice.CallToolAsync("notify_later", new Dictionary<string, object?> { ["text"] = "for alice" }, cancellationToken: Ct);
+        await bob.CallToolAsync("notify_later", new Dictionary<string, object?> { ["text"] = "for bob" }, cancellationToken: Ct);
+
+        Assert.Equal(["for alice"], await Collect(pushedToAlice));
+        Assert.Equal(["for bob"], await Collect(pushedToBob));
+    }
+
+    [Fact]
+    public async Task Delete_EndsTheSession_AndStopsItsProcess()
+    {
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().StdioServer("test", StdioCommand.TestServer).ToString());
+        var client = await gateway.ConnectAsync("test");
+        var pid = await PidAsync(client);
+        Assert.True(IsRunning(pid));
+
+        await client.DisposeAsync();
+
+        await Eventually.TrueAsync(() => Task.FromResult(!IsRunning(pid)));
+    }
+
+    [Fact]
+    public async Task IdleSession_IsReaped_ItsProcessStopped_AndItsIdForgotten()
+    {
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().StdioServer("test", StdioCommand.TestServer, "idleTimeout: '00:00:01'").ToString());
+        var session = await RawMcp.InitializeAsync(gateway.Http, "/mcp/test");
+        using (var call = await gateway.Http.SendAsync(RawMcp.Post("/mcp/test", RawMcp.CallTool("pid"), session), Ct))
+        {
+            var pid = (await RawMcp.ReadMessageAsync(call)).GetProperty("result").GetProperty("content")[0].GetProperty("text").GetString();
+            await Eventually.TrueAsync(() => Task.FromResult(!IsRunning(int.Parse(pid!, System.Globalization.CultureInfo.InvariantCulture))));
+        }
+
+        using var late = await gateway.Http.SendAsync(RawMcp.Post("/mcp/test", RawMcp.CallTool("pid"), session), Ct);
+        await RawMcp.AssertErrorAsync(late, HttpStatusCode.NotFound, JsonRpcErrorCodes.SessionNotFound);
+    }
+
+    [Fact]
+    public async Task ProcessLimit_AnswersNewSessions503WithRetryAfter()
+    {
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().StdioServer("test", StdioCommand.TestServer, "maxProcesses: 1").ToString());
+        await using var first = await gateway.ConnectAsync("test");
+
+        using var second = await gateway.Http.SendAsync(RawMcp.Post("/mcp/test", RawMcp.Initialize), Ct);
+
+        await RawMcp.AssertErrorAsync(second, HttpStatusCode.ServiceUnavailable, JsonRpcErrorCodes.ServerBusy);
+        Assert.Equal(TimeSpan.FromSeconds(5), second.Headers.RetryAfter?.Delta);
+        Assert.Equal(1, gateway.Services.GetRequiredService<StdioBridgeHost>().ProcessCount("test"));
+        Assert.Equal("echoed", await EchoAsync(first, "echoed"));
+    }
+
+    [Fact]
+    public async Task CrashMidRequest_FailsThatRequestAndEndsOnlyItsSession()
+    {
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().StdioServer("test", StdioCommand.TestServer).ToString());
+        await using var survivor = await gateway.ConnectAsync("test");
+        var crasher = await RawMcp.InitializeAsync(gateway.Http, "/mcp/test");
+
+        using var crash = await gateway.Http.SendAsync(RawMcp.Post("/mcp/test", RawMcp.CallTool("crash", id: 3), crasher), Ct);
+        var answer = await RawMcp.ReadMessageAsync(crash);
+        Assert.Equal(3, answer.GetProperty("id").GetInt32());
+        Assert.Contains("exited", answer.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        await Eventually.TrueAsync(async () =>
+        {
+            using var after = await gateway.Http.SendAsync(RawMcp.Post("/mcp/test", RawMcp.CallTool("pid"), crasher), Ct);
+            return after.StatusCode == HttpStatusCode.NotFound;
+        });
+        Assert.Equal("still here", await EchoAsync(survivor, "still here"));
+    }
+
+    [Fact]
+    public async Task SlowStartingServer_StillGetsItsSession()
+    {
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .StdioServer("test", StdioCommand.TestServer, "environment: { STDIO_TEST_START_DELAY_MS: '1500' }").ToString());
+        var started = Stopwatch.StartNew();
+
+        await using var client = await gateway.ConnectAsync("test");
+
+        Assert.True(started.Elapsed >= TimeSpan.FromSeconds(1.5));
+        Assert.Equal("late but fine", await EchoAsync(client, "late but fine"));
+    }
+
+    [Fact]
+    public async Task StandardError_IsLoggedWithServerAndSession()
+    {
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().StdioServer("test", StdioCommand.TestServer).ToString());
+        await using var client = await gateway.ConnectAsync("test");
+
+        await client.CallToolAsync("stderr", new Dictionary<string, object?> { ["line"] = "a line on stderr" }, cancellationToken: Ct);
+
+        await Eventually.TrueAsync(() => Task.FromResult(gateway.Logs.Entries.Any(e =>
+            e.Message.Contains("a line on stderr", StringComparison.Ordinal) && e.Message.Contains("[test ", StringComparison.Ordinal)
+            && !e.Message.Contains("[test -]", StringComparison.Ordinal))));
+    }
+
+    [Fact]
+    public async Task HugeMessages_PassWhole()
+    {
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().StdioServer("test", StdioCommand.TestServer).ToString());
+        await using var client = await gateway.ConnectAsync("test");
+        var large = new string('q', 1_500_000);
+
+        Assert.Equal(large, await EchoAsync(client, large));
+        var huge = await client.CallToolAsync("huge", new Dictionary<string, object?> { ["length"] = 3_000_000 }, cancellationToken: Ct);
+        Assert.Equal(3_000_000, Assert.IsType<TextContentBlock>(Assert.Single(huge.Content)).Text.Length);
+    }
+
+    [Fact]
+    public async Task ChildEnvironment_HoldsOnlyWhatIsListed()
+    {
+        Environment.SetEnvironmentVariable("GATEWAY_TEST_SECRET", "not for children");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .StdioServer("closed", StdioCommand.TestServer, "environment: { GIVEN: 'given' }")
+            .StdioServer("open", StdioCommand.TestServer, "inheritEnvironment: [PATH, HOME, GATEWAY_TEST_SECRET]").ToString());
+        await using var closed = await gateway.ConnectAsync("closed");
+        await using var open = await gateway.ConnectAsync("open");
+
+        Assert.Equal("(unset)", await EnvAsync(closed, "GATEWAY_TEST_SECRET"));
+        Assert.Equal("given", await EnvAsync(closed, "GIVEN"));
+        Assert.Equal("not for children", await EnvAsync(open, "GATEWAY_TEST_SECRET"));
+    }
+
+    [Fact]
+    public async Task WarmPool_IsStartedAhead_AndToppedUpAfterUse()
+    {
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().StdioServer("test", StdioCommand.TestServer, "warmPool: 2").ToString());
+        var bridge = gateway.Services.GetRequiredService<StdioBridgeHost>();
+        await Eventually.TrueAsync(() => Task.FromResult(bridge.ProcessCount("test") == 2));
+
+        await using var client = await gateway.ConnectAsync("test");
+
+        await Eventually.TrueAsync(() => Task.FromResult(bridge.ProcessCount("test") == 3));
+    }
+
+    [Fact]
+    public async Task Shutdown_StopsEveryProcess()
+    {
+        var gateway = await TestGateway.StartAsync(new RoutesYaml().StdioServer("test", StdioCommand.TestServer, "warmPool: 1").ToString());
+        var client = await gateway.ConnectAsync("test");
+        var pid = await PidAsync(client);
+
+        await gateway.DisposeAsync();
+
+        Assert.False(IsRunning(pid));
+        await client.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task DefaultClient_Probing2026First_Works()
+    {
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().StdioServer("test", StdioCommand.TestServer).ToString());
+        await using var client = await gateway.ConnectAsync("test", protocolVersion: null);
+
+        Assert.Equal("negotiated", await EchoAsync(client, "negotiated"));
+    }
+
+    private static async Task<int> PidAsync(McpClient client)
+    {
+        var result = await client.CallToolAsync("pid", cancellationToken: Ct);
+        return int.Parse(Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<string> EchoAsync(McpClient client, string message)
+    {
+        var result = await client.CallToolAsync("echo", new Dictionary<string, object?> { ["message"] = message }, cancellationToken: Ct);
+        return Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
+    }
+
+    private static async Task<string> EnvAsync(McpClient client, string name)
+    {
+        var result = await client.CallToolAsync("env", new Dictionary<string, object?> { ["name"] = name }, cancellationToken: Ct);
+        return Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
+    }
+
+    private static System.Collections.Concurrent.ConcurrentQueue<string> Listen(McpClient client)
+    {
+        var received = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        client.RegisterNotificationHandler(Gateway.Tests.StdioTestServer.TestTools.PushedNotification, (notification, _) =>
+        {
+            received.Enqueue(notification.Params?["text"]?.GetValue<string>() ?? "");
+            return ValueTask.CompletedTask;
+        });
+        return received;
+    }
+
+    private static async Task<string[]> Collect(System.Collections.Concurrent.ConcurrentQueue<string> received)
+    {
+        await Eventually.TrueAsync(() => Task.FromResult(!received.IsEmpty));
+        await Task.Delay(500, Ct);
+        return [.. received];
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}
