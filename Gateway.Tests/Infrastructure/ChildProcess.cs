@@ -1,0 +1,31 @@
+using System.Diagnostics;
+
+namespace Gateway.Tests.Infrastructure;
+
+/// <summary>A process a test started; killed with everything it started if the test did not stop it.</summary>
+public sealed class ChildProcess(Process process) : IDisposable
+{
+    public Process Process { get; } = process;
+
+    public void Dispose()
+    {
+        if (!Process.HasExited)
+        {
+            Process.Kill(entireProcessTree: true);
+        }
+
+        Process.Dispose();
+    }
+}
+
+/// <summary>POSIX signals, for testing graceful shutdown as a container runtime would ask for it.</summary>
+public static class Signals
+{
+    /// <summary>Sends SIGTERM with kill(1); returns its exit code, 0 on success.</summary>
+    public static int Terminate(int pid)
+    {
+        using var kill = Process.Start("kill", ["-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        return kill.ExitCode;
+    }
+}
