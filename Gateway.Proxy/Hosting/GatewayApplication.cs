@@ -22,6 +22,8 @@ public static class GatewayApplication
             builder.WebHost.UseUrls(settings.Urls);
         }
 
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+
         var routesFile = new RoutesFile(settings.RoutesPath);
         AddRoutesFile(builder.Configuration, routesFile);
         var routes = RoutesLoader.Load(builder.Configuration, out var errors) ?? throw new InvalidRoutesException(routesFile.Path, errors);
