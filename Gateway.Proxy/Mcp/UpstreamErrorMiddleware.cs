@@ -15,8 +15,10 @@ internal sealed partial class UpstreamErrorMiddleware(RequestDelegate next, ILog
     {
         await next(context).ConfigureAwait(false);
 
-        if (context.GetForwarderErrorFeature() is not { } failure || context.Response.HasStarted)
+        if (context.GetForwarderErrorFeature() is not { } failure || context.Response.HasStarted
+            || failure.Error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled)
         {
+            // An answer already under way, or a client that left: nothing to tell anyone.
             return;
         }
 
