@@ -23,6 +23,12 @@ public sealed class StdioServerOptions
     /// </summary>
     public List<string>? InheritEnvironment { get; init; }
 
+    /// <summary>
+    /// <c>perSession</c> (the default): a process of its own for every session, as stdio servers expect one client.
+    /// <c>shared</c>: one process serves every session, for servers that keep no per-client state.
+    /// </summary>
+    public StdioProcessMode Mode { get; init; } = StdioProcessMode.PerSession;
+
     /// <summary>How many processes of this server may run at once (sessions and the warm pool); beyond it, 503.</summary>
     public int MaxProcesses { get; init; } = 16;
 
@@ -63,4 +69,14 @@ public sealed class StdioServerOptions
 
         return result;
     }
+}
+
+/// <summary>How sessions map to processes.</summary>
+public enum StdioProcessMode
+{
+    /// <summary>One process per session.</summary>
+    PerSession,
+
+    /// <summary>One process for all sessions.</summary>
+    Shared,
 }

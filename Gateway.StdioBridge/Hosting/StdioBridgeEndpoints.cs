@@ -105,7 +105,7 @@ internal static partial class StdioBridgeEndpoints
         {
             if (oneShot)
             {
-                await sessions.StopAsync(session).ConfigureAwait(false);
+                await session.DisposeAsync().ConfigureAwait(false);
             }
         }
     }

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ModelContextProtocol;
-using Gateway.StdioBridge.Processes;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -10,7 +9,7 @@ namespace Gateway.StdioBridge.Sessions;
 
 /// <summary>
 /// One MCP session: the streamable-HTTP side (the MCP SDK's server transport, which frames POST answers and the GET
-/// stream) joined to one stdio process. Messages pass through unchanged in both directions.
+/// stream) joined to a stdio process (see <see cref="IStdioUpstream"/>). Messages pass through unchanged.
 /// </summary>
 /// <remarks>
 /// A stdio server's messages carry no HTTP context, so the session decides where each one goes: answers to the POST
@@ -25,34 +24,37 @@ internal sealed partial class StdioSession : IAsyncDisposable
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _ended = new();
+
+    // Kept apart from its source so messages arriving after the session closed meet a cancelled token, not a disposed source.
+    private readonly CancellationToken _endedToken;
     private readonly Task _toProcess;
-    private readonly Task _toClient;
+    private readonly TaskCompletionSource _upstreamEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lastActivity;
     private int _inFlight;
     private volatile bool _draining;
 
-    public StdioSession(string id, StdioProcess process, bool oneShot, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    public StdioSession(string id, IStdioUpstream upstream, bool oneShot, TimeProvider timeProvider, ILoggerFactory loggerFactory)
     {
         Id = id;
-        Process = process;
-        Process.SessionId = id;
+        Upstream = upstream;
+        _endedToken = _ended.Token;
         _timeProvider = timeProvider;
         _logger = loggerFactory.CreateLogger<StdioSession>();
         Http = new StreamableHttpServerTransport(loggerFactory) { SessionId = oneShot ? null : id, Stateless = oneShot };
         Touch();
         _toProcess = PumpToProcessAsync();
-        _toClient = PumpToClientAsync();
+        upstream.Attach(this);
     }
 
     public string Id { get; }
 
-    public StdioProcess Process { get; }
+    public IStdioUpstream Upstream { get; }
 
     public StreamableHttpServerTransport Http { get; }
 
     /// <summary>Completes when the process has exited and every pending request was answered with an error.</summary>
-    public Task ProcessExited => _toClient;
+    public Task ProcessExited => _upstreamEnded.Task;
 
     /// <summary>Whether nothing happened on the session for <paramref name="idleTimeout"/> and nothing is in flight.</summary>
     public bool IsIdle(TimeSpan idleTimeout) =>
@@ -121,7 +123,7 @@ internal sealed partial class StdioSession : IAsyncDisposable
     public async Task HandleGetAsync(HttpResponse response, CancellationToken cancellationToken)
     {
         Touch();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _ended.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _endedToken);
         try
         {
             await Http.HandleGetRequestAsync(response.Body, linked.Token).ConfigureAwait(false);
@@ -136,7 +138,7 @@ internal sealed partial class StdioSession : IAsyncDisposable
     {
         try
         {
-            await foreach (var message in Http.MessageReader.ReadAllAsync(_ended.Token).ConfigureAwait(false))
+            await foreach (var message in Http.MessageReader.ReadAllAsync(_endedToken).ConfigureAwait(false))
             {
                 Touch();
                 if (message is JsonRpcRequest request && message.Context?.RelatedTransport is { } post)
@@ -157,42 +159,32 @@ internal sealed partial class StdioSession : IAsyncDisposable
         }
     }
 
-    private async Task PumpToClientAsync()
+    /// <summary>Called when the process is gone: whatever it still owed this session, it will never answer.</summary>
+    public async Task UpstreamEndedAsync()
     {
-        try
+        if (!_ended.IsCancellationRequested)
         {
-            await foreach (var message in Process.Connection.MessageReader.ReadAllAsync(_ended.Token).ConfigureAwait(false))
+            LogProcessExited(_logger, Upstream.Server, Id, _pending.Count);
+            foreach (var id in _pending.Keys)
             {
-                Touch();
-                await DeliverAsync(message).ConfigureAwait(false);
+                if (_pending.TryRemove(id, out var post))
+                {
+                    await TrySendAsync(post, new JsonRpcError
+                    {
+                        Id = id,
+                        Error = new JsonRpcErrorDetail { Code = InternalError, Message = $"The MCP server process of '{Upstream.Server}' exited before answering." },
+                    }).ConfigureAwait(false);
+                }
             }
-        }
-        catch (OperationCanceledException) when (_ended.IsCancellationRequested)
-        {
-            return;
-        }
-        catch (Exception ex)
-        {
-            LogProcessStreamFailed(_logger, Process.Server, Id, ex);
         }
 
-        // The process is gone: whatever it still owed, it will never answer.
-        LogProcessExited(_logger, Process.Server, Id, _pending.Count);
-        foreach (var id in _pending.Keys)
-        {
-            if (_pending.TryRemove(id, out var post))
-            {
-                await TrySendAsync(post, new JsonRpcError
-                {
-                    Id = id,
-                    Error = new JsonRpcErrorDetail { Code = InternalError, Message = $"The MCP server process of '{Process.Server}' exited before answering." },
-                }).ConfigureAwait(false);
-            }
-        }
+        _upstreamEnded.TrySetResult();
     }
 
-    private async Task DeliverAsync(JsonRpcMessage message)
+    /// <summary>Takes a message of the process meant for this session to the right stream.</summary>
+    public async Task DeliverAsync(JsonRpcMessage message)
     {
+        Touch();
         var related = RelatedPost(message);
         if (related is not null)
         {
@@ -202,7 +194,7 @@ internal sealed partial class StdioSession : IAsyncDisposable
 
         try
         {
-            await Http.SendMessageAsync(message, _ended.Token).ConfigureAwait(false);
+            await Http.SendMessageAsync(message, _endedToken).ConfigureAwait(false);
         }
         catch (InvalidOperationException) when (message is JsonRpcRequest request)
         {
@@ -254,11 +246,11 @@ internal sealed partial class StdioSession : IAsyncDisposable
     {
         try
         {
-            await Process.Connection.SendMessageAsync(message, _ended.Token).ConfigureAwait(false);
+            await Upstream.SendAsync(this, message, _endedToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            LogProcessWriteFailed(_logger, Process.Server, Id, ex);
+            LogProcessWriteFailed(_logger, Upstream.Server, Id, ex);
         }
     }
 
@@ -266,18 +258,18 @@ internal sealed partial class StdioSession : IAsyncDisposable
     {
         try
         {
-            await post.SendMessageAsync(message, _ended.Token).ConfigureAwait(false);
+            await post.SendMessageAsync(message, _endedToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // The POST it belonged to has ended (client gone); the message has no reader left.
-            LogUndeliverable(_logger, Process.Server, Id, ex.Message);
+            LogUndeliverable(_logger, Upstream.Server, Id, ex.Message);
         }
     }
 
     private void Touch() => Interlocked.Exchange(ref _lastActivity, _timeProvider.GetUtcNow().UtcTicks);
 
-    /// <summary>Ends the session's streams and pumps; the process itself is stopped by whoever owns it.</summary>
+    /// <summary>Ends the session's streams and leaves its process (which stops a dedicated one).</summary>
     public async ValueTask DisposeAsync()
     {
         if (_ended.IsCancellationRequested)
@@ -287,15 +279,13 @@ internal sealed partial class StdioSession : IAsyncDisposable
 
         await _ended.CancelAsync().ConfigureAwait(false);
         await Http.DisposeAsync().ConfigureAwait(false);
-        await Task.WhenAll(_toProcess, _toClient).ConfigureAwait(false);
+        await _toProcess.ConfigureAwait(false);
+        await Upstream.DetachAsync(this).ConfigureAwait(false);
         _ended.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The process of server {Server} for session {SessionId} exited; {Pending} pending requests answered with an error.")]
     private static partial void LogProcessExited(ILogger logger, string server, string sessionId, int pending);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading from the process of server {Server} for session {SessionId} failed.")]
-    private static partial void LogProcessStreamFailed(ILogger logger, string server, string sessionId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Writing to the process of server {Server} for session {SessionId} failed.")]
     private static partial void LogProcessWriteFailed(ILogger logger, string server, string sessionId, Exception exception);

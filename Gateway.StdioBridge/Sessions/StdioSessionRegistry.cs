@@ -12,6 +12,8 @@ internal sealed partial class StdioSessionRegistry(StdioProcessPool pool, TimePr
     // How long the answers owed by a crashed process get to reach their clients before the session's streams close.
     private static readonly TimeSpan ExitDrainTimeout = TimeSpan.FromSeconds(5);
     private readonly ConcurrentDictionary<string, Entry> _sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SharedUpstream> _shared = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _sharedStarting = new(1, 1);
     private readonly ILogger _logger = loggerFactory.CreateLogger<StdioSessionRegistry>();
 
     public int Count => _sessions.Count;
@@ -22,13 +24,17 @@ internal sealed partial class StdioSessionRegistry(StdioProcessPool pool, TimePr
     /// </summary>
     public async Task<StdioSession?> StartAsync(string server, StdioServerOptions options, bool oneShot, CancellationToken cancellationToken)
     {
-        var process = await pool.AcquireAsync(server, options, cancellationToken).ConfigureAwait(false);
-        if (process is null)
+        IStdioUpstream? upstream = options.Mode == StdioProcessMode.Shared
+            ? await SharedUpstreamOf(server, options, cancellationToken).ConfigureAwait(false)
+            : await pool.AcquireAsync(server, options, cancellationToken).ConfigureAwait(false) is { } process
+                ? new DedicatedUpstream(process, pool, _logger)
+                : null;
+        if (upstream is null)
         {
             return null;
         }
 
-        var session = new StdioSession(NewSessionId(), process, oneShot, timeProvider, loggerFactory);
+        var session = new StdioSession(NewSessionId(), upstream, oneShot, timeProvider, loggerFactory);
         if (!oneShot)
         {
             _sessions[session.Id] = new Entry(server, options.IdleTimeout, session);
@@ -60,16 +66,36 @@ internal sealed partial class StdioSessionRegistry(StdioProcessPool pool, TimePr
             await entry.Session.DrainAsync(drainTimeout).ConfigureAwait(false);
         }
 
-        await StopAsync(entry.Session).ConfigureAwait(false);
+        await entry.Session.DisposeAsync().ConfigureAwait(false);
         LogSessionEnded(_logger, entry.Server, sessionId);
         return true;
     }
 
-    /// <summary>Ends a session's streams and stops its process (directly for one-shot sessions).</summary>
-    public async Task StopAsync(StdioSession session)
+    /// <summary>The running shared process of a server, started (within its process limit) if there is none.</summary>
+    private async Task<SharedUpstream?> SharedUpstreamOf(string server, StdioServerOptions options, CancellationToken cancellationToken)
     {
-        await session.DisposeAsync().ConfigureAwait(false);
-        await pool.ReleaseAsync(session.Process).ConfigureAwait(false);
+        await _sharedStarting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_shared.TryGetValue(server, out var running) && !running.Ended.IsCompleted)
+            {
+                return running;
+            }
+
+            if (await pool.AcquireAsync(server, options, cancellationToken).ConfigureAwait(false) is not { } process)
+            {
+                return null;
+            }
+
+            var shared = new SharedUpstream(process, _logger);
+            _shared[server] = shared;
+            _ = shared.Ended.ContinueWith(_ => pool.ReleaseAsync(process).AsTask(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
+            return shared;
+        }
+        finally
+        {
+            _sharedStarting.Release();
+        }
     }
 
     /// <summary>Ends the sessions that have been idle past their server's idle timeout.</summary>
@@ -89,6 +115,14 @@ internal sealed partial class StdioSessionRegistry(StdioProcessPool pool, TimePr
     {
         pool.StopWarming();
         await Task.WhenAll(_sessions.Keys.Select(EndAsync)).ConfigureAwait(false);
+        foreach (var shared in _shared.Values)
+        {
+            // Its end releases its place in the pool (see SharedUpstreamOf).
+            await shared.Process.DisposeAsync().ConfigureAwait(false);
+            await shared.Ended.ConfigureAwait(false);
+        }
+
+        _sharedStarting.Dispose();
     }
 
     private static string NewSessionId() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(18));
