@@ -1,10 +1,11 @@
 using Gateway.Proxy.Configuration;
+using Gateway.Proxy.Forwarding;
 using ModelContextProtocol.Client;
 
 namespace Gateway.Proxy.Api;
 
 /// <summary>Checks an upstream the way a client would: an MCP handshake (discover or initialize), then a ping.</summary>
-internal sealed partial class McpUpstreamProbe(IHttpClientFactory httpClients, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+internal sealed partial class McpUpstreamProbe(IHttpClientFactory httpClients, UpstreamAddresses addresses, ILoggerFactory loggerFactory, TimeProvider timeProvider)
 {
     public const string HttpClientName = "mcp-probe";
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
@@ -22,7 +23,7 @@ internal sealed partial class McpUpstreamProbe(IHttpClientFactory httpClients, I
                     Endpoint = new Uri(url),
                     TransportMode = HttpTransportMode.StreamableHttp,
                     EnableStandaloneGetStream = false,
-                    AdditionalHeaders = server.Headers,
+                    AdditionalHeaders = addresses.HeadersOf(server).ToDictionary(),
                     Name = "gateway-health-probe",
                 },
                 httpClients.CreateClient(HttpClientName),

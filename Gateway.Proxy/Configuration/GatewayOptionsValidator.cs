@@ -1,4 +1,5 @@
 using Gateway.StdioBridge.Configuration;
+using Gateway.StdioBridge.Hosting;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
@@ -21,7 +22,7 @@ public sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOp
     private static readonly HashSet<string> ReservedHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
         "Host", "Content-Length", "Content-Type", "Transfer-Encoding", "Connection", "Upgrade", "Keep-Alive", "TE",
-        "Mcp-Session-Id", "MCP-Protocol-Version", "Mcp-Method", "Mcp-Name", "Last-Event-ID", "Accept",
+        "Mcp-Session-Id", "MCP-Protocol-Version", "Mcp-Method", "Mcp-Name", "Last-Event-ID", "Accept", StdioBridgeHost.AccessKeyHeader,
     };
 
     public ValidateOptionsResult Validate(string? name, GatewayOptions options)

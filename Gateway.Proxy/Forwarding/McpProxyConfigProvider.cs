@@ -40,7 +40,7 @@ internal sealed class McpProxyConfigProvider : IProxyConfigProvider
                 ClusterId = name,
                 Match = new RouteMatch { Path = PathOf(name), Methods = McpMethods },
                 Metadata = new Dictionary<string, string> { [McpRouteMetadata.Server] = name },
-                Transforms = [.. server.Headers.Select(h => new Dictionary<string, string> { ["RequestHeader"] = h.Key, ["Set"] = h.Value })],
+                Transforms = [.. _addresses.HeadersOf(server).Select(h => new Dictionary<string, string> { ["RequestHeader"] = h.Key, ["Set"] = h.Value })],
             });
 
             clusters.Add(new ClusterConfig

@@ -7,6 +7,7 @@ using Gateway.Proxy.Stdio;
 using Gateway.StdioBridge.Configuration;
 using Gateway.StdioBridge.Hosting;
 using Gateway.Transforms.Sessions;
+using System.Security.Cryptography;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using StackExchange.Redis;
@@ -38,7 +39,8 @@ public static class GatewayServiceCollectionExtensions
 
         services.AddSingleton<IStdioServerCatalog, RoutesStdioCatalog>();
         services.AddSingleton(sp => StdioBridgeHost.Create(
-            sp.GetRequiredService<IStdioServerCatalog>(), StdioBridgeUrl, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<IStdioServerCatalog>(), StdioBridgeUrl, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>(),
+            accessKey: Convert.ToHexString(RandomNumberGenerator.GetBytes(32))));
         services.AddHostedService<StdioBridgeService>();
         services.AddSingleton<UpstreamAddresses>();
 

@@ -14,10 +14,23 @@ namespace Gateway.StdioBridge.Hosting;
 /// </summary>
 public sealed class StdioBridgeHost : IAsyncDisposable
 {
+    /// <summary>The header that must carry <see cref="AccessKey"/>, when the bridge has one.</summary>
+    public const string AccessKeyHeader = "X-Stdio-Bridge-Key";
+
     private readonly WebApplication _app;
     private int _started;
 
-    private StdioBridgeHost(WebApplication app) => _app = app;
+    private StdioBridgeHost(WebApplication app, string? accessKey)
+    {
+        _app = app;
+        AccessKey = accessKey;
+    }
+
+    /// <summary>
+    /// A secret every request must carry in <see cref="AccessKeyHeader"/>; null when any caller may use the bridge.
+    /// The gateway sets one, so local processes cannot reach its stdio servers around the gateway's checks.
+    /// </summary>
+    public string? AccessKey { get; }
 
     /// <summary>Where the bridge listens, once started.</summary>
     public Uri BaseAddress => new(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
@@ -26,7 +39,7 @@ public sealed class StdioBridgeHost : IAsyncDisposable
     public Uri EndpointFor(string server) => new(BaseAddress, "/" + Uri.EscapeDataString(server) + "/mcp");
 
     /// <summary>Builds the bridge on <paramref name="url"/> (e.g. <c>http://127.0.0.1:0</c>), sharing the caller's logging and clock.</summary>
-    public static StdioBridgeHost Create(IStdioServerCatalog catalog, string url, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    public static StdioBridgeHost Create(IStdioServerCatalog catalog, string url, ILoggerFactory loggerFactory, TimeProvider timeProvider, string? accessKey = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(url);
@@ -41,8 +54,13 @@ public sealed class StdioBridgeHost : IAsyncDisposable
         builder.Services.AddHostedService<IdleSessionReaper>();
 
         var app = builder.Build();
+        if (accessKey is not null)
+        {
+            app.UseMiddleware<AccessKeyMiddleware>(accessKey);
+        }
+
         app.MapStdioBridge();
-        return new StdioBridgeHost(app);
+        return new StdioBridgeHost(app, accessKey);
     }
 
     /// <summary>Starts listening and fills the warm pools; once only.</summary>

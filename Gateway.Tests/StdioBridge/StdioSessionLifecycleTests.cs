@@ -173,6 +173,19 @@ public sealed class StdioSessionLifecycleTests
     }
 
     [Fact]
+    public async Task InProcessBridge_RefusesCallersWithoutTheGatewaysKey()
+    {
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().StdioServer("test", StdioCommand.TestServer).ToString());
+        var bridge = gateway.Services.GetRequiredService<StdioBridgeHost>();
+        Assert.True(bridge.EndpointFor("test").IsLoopback);
+
+        using var direct = await new HttpClient().SendAsync(RawMcp.Post(bridge.EndpointFor("test").ToString(), RawMcp.Initialize), Ct);
+
+        await RawMcp.AssertErrorAsync(direct, HttpStatusCode.Forbidden, JsonRpcErrorCodes.OriginNotAllowed);
+        Assert.Equal(0, bridge.ProcessCount("test"));
+    }
+
+    [Fact]
     public async Task DefaultClient_Probing2026First_Works()
     {
         await using var gateway = await TestGateway.StartAsync(new RoutesYaml().StdioServer("test", StdioCommand.TestServer).ToString());
