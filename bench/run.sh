@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Gateway vs direct vs nginx on the same MCP upstream, in one run, on loopback.
+# Measures tools/call of an echo tool with wrk at 1 and 32 connections and prints requests/s, p50, p99 and the
+# ratios gateway/direct and gateway/nginx. Results also go to bench/results/. See bench/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${BENCH_DURATION:-10s}
+WARMUP=${BENCH_WARMUP:-3s}
+CONNECTIONS=${BENCH_CONNECTIONS:-"1 32"}
+results=bench/results
+mkdir -p "$results"
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v nginx >/dev/null || need+=(nginx)
+if ((${#need[@]})); then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_for() { # url, what
+  for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done
+  echo "$2 did not come up at $1" >&2; exit 1
+}
+
+echo "building (Release)..."
+dotnet build -c Release -v q -nologo Gateway.Proxy >/dev/null
+dotnet build -c Release -v q -nologo bench/EchoUpstream >/dev/null
+
+upstream_port=$(free_port); gateway_port=$(free_port); nginx_port=$(free_port)
+
+dotnet bench/EchoUpstream/bin/Release/net10.0/EchoUpstream.dll --urls "http://127.0.0.1:$upstream_port" >"$work/upstream.log" 2>&1 &
+pids+=($!)
+
+cat >"$work/routes.yaml" <<YAML
+servers:
+  echo:
+    destinations:
+      - url: http://127.0.0.1:$upstream_port/mcp
+gateway:
+  dataProtection:
+    keysDirectory: $work/keys
+YAML
+Logging__LogLevel__Default=Warning dotnet Gateway.Proxy/bin/Release/net10.0/Gateway.Proxy.dll \
+  --routes "$work/routes.yaml" --port "$gateway_port" --environment Production >"$work/gateway.log" 2>&1 &
+pids+=($!)
+
+# nginx as a plain reverse proxy: upstream keep-alive, no buffering either way. worker_processes auto (one per
+# core) is the fair match for Kestrel, which also uses every core; the load generator shares the same two cores.
+mkdir -p "$work/nginx"
+cat >"$work/nginx.conf" <<NGINX
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  upstream mcp { server 127.0.0.1:$upstream_port; keepalive 64; }
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / {
+      proxy_pass http://mcp;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_request_buffering off;
+    }
+  }
+}
+NGINX
+nginx -c "$work/nginx.conf"
+
+declare -A url=(
+  [direct]="http://127.0.0.1:$upstream_port/mcp"
+  [gateway]="http://127.0.0.1:$gateway_port/mcp/echo"
+  [nginx]="http://127.0.0.1:$nginx_port/mcp"
+)
+wait_for "${url[direct]}" upstream
+wait_for "http://127.0.0.1:$gateway_port/health/ready" gateway
+wait_for "${url[nginx]}" nginx
+
+body='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hello from the benchmark"}}}'
+for path in direct gateway nginx; do
+  answer=$(curl -s -X POST "${url[$path]}" -H 'Content-Type: application/json' \
+    -H 'Accept: application/json, text/event-stream' -H 'MCP-Protocol-Version: 2025-06-18' -d "$body")
+  if [[ "$answer" != *'"text":"hello from the benchmark"'* ]]; then
+    echo "$path does not answer the echo call: $answer" >&2; exit 1
+  fi
+done
+
+to_ms() { # wrk latency like 812.00us, 1.23ms, 1.02s
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
+}
+
+declare -A rps p50 p99
+for c in $CONNECTIONS; do
+  threads=$(( c < 2 ? c : 2 ))
+  for path in direct gateway nginx; do
+    wrk -t"$threads" -c"$c" -d"$WARMUP" -s bench/tools-call.lua "${url[$path]}" >/dev/null
+    out=$(wrk -t"$threads" -c"$c" -d"$DURATION" --latency -s bench/tools-call.lua "${url[$path]}")
+    echo "$out" >"$results/wrk-$path-c$c.txt"
+    if grep -q "Non-2xx\|Socket errors" <<<"$out"; then
+      echo "$path at $c connections had errors:" >&2; echo "$out" >&2; exit 1
+    fi
+    rps[$path,$c]=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
+    p50[$path,$c]=$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
+    p99[$path,$c]=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
+  done
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+report="$results/bench-$(date -u +%Y%m%dT%H%M%SZ).md"
+{
+  echo "tools/call echo, wrk ${DURATION} per run after ${WARMUP} warm-up, $(nproc) cores, $(date -u +%Y-%m-%d)"
+  echo
+  echo "| path | connections | requests/s | p50 ms | p99 ms |"
+  echo "| --- | ---: | ---: | ---: | ---: |"
+  for c in $CONNECTIONS; do
+    for path in direct gateway nginx; do
+      echo "| $path | $c | ${rps[$path,$c]} | ${p50[$path,$c]} | ${p99[$path,$c]} |"
+    done
+  done
+  echo
+  echo "| connections | gateway/direct req/s | gateway/nginx req/s | gateway/nginx p50 | gateway/nginx p99 |"
+  echo "| ---: | ---: | ---: | ---: | ---: |"
+  for c in $CONNECTIONS; do
+    echo "| $c | $(ratio "${rps[gateway,$c]}" "${rps[direct,$c]}") | $(ratio "${rps[gateway,$c]}" "${rps[nginx,$c]}") | $(ratio "${p50[gateway,$c]}" "${p50[nginx,$c]}") | $(ratio "${p99[gateway,$c]}" "${p99[nginx,$c]}") |"
+  done
+} | tee "$report"
