@@ -6,8 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${BENCH_DURATION:-10s}
-WARMUP=${BENCH_WARMUP:-3s}
+WARMUP=${BENCH_WARMUP:-5s}
+ROUNDS=${BENCH_ROUNDS:-3}
 CONNECTIONS=${BENCH_CONNECTIONS:-"1 32"}
+GATEWAY_ENV=${BENCH_GATEWAY_ENV:-}   # e.g. "DOTNET_gcServer=0", to try runtime settings on the gateway alone
 results=bench/results
 mkdir -p "$results"
 work=$(mktemp -d)
@@ -51,7 +53,7 @@ gateway:
   dataProtection:
     keysDirectory: $work/keys
 YAML
-Logging__LogLevel__Default=Warning dotnet Gateway.Proxy/bin/Release/net10.0/Gateway.Proxy.dll \
+env Logging__LogLevel__Default=Warning $GATEWAY_ENV dotnet Gateway.Proxy/bin/Release/net10.0/Gateway.Proxy.dll \
   --routes "$work/routes.yaml" --port "$gateway_port" --environment Production >"$work/gateway.log" 2>&1 &
 pids+=($!)
 
@@ -107,31 +109,48 @@ to_ms() { # wrk latency like 812.00us, 1.23ms, 1.02s
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
 }
 
+# JIT tiering makes .NET servers (the upstream and the gateway) faster for a while after start: warm every path
+# (and through them the upstream) before measuring, then measure in rounds, rotating the order of the paths so no
+# path always runs first, and report each path's median round.
+paths=(direct gateway nginx)
+for path in "${paths[@]}"; do
+  wrk -t2 -c32 -d"$WARMUP" -s bench/tools-call.lua "${url[$path]}" >/dev/null
+done
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 declare -A rps p50 p99
 for c in $CONNECTIONS; do
   threads=$(( c < 2 ? c : 2 ))
-  for path in direct gateway nginx; do
-    wrk -t"$threads" -c"$c" -d"$WARMUP" -s bench/tools-call.lua "${url[$path]}" >/dev/null
-    out=$(wrk -t"$threads" -c"$c" -d"$DURATION" --latency -s bench/tools-call.lua "${url[$path]}")
-    echo "$out" >"$results/wrk-$path-c$c.txt"
-    if grep -q "Non-2xx\|Socket errors" <<<"$out"; then
-      echo "$path at $c connections had errors:" >&2; echo "$out" >&2; exit 1
-    fi
-    rps[$path,$c]=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
-    p50[$path,$c]=$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
-    p99[$path,$c]=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
+  declare -A round_rps=() round_p50=() round_p99=()
+  for round in $(seq 1 "$ROUNDS"); do
+    for i in 0 1 2; do
+      path=${paths[$(( (i + round) % 3 ))]}
+      out=$(wrk -t"$threads" -c"$c" -d"$DURATION" --latency -s bench/tools-call.lua "${url[$path]}")
+      echo "$out" >"$results/wrk-$path-c$c-r$round.txt"
+      if grep -q "Non-2xx\|Socket errors" <<<"$out"; then
+        echo "$path at $c connections had errors:" >&2; echo "$out" >&2; exit 1
+      fi
+      round_rps[$path]+="$(awk '/Requests\/sec/ { print $2 }' <<<"$out") "
+      round_p50[$path]+="$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")") "
+      round_p99[$path]+="$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")") "
+    done
+  done
+  for path in "${paths[@]}"; do
+    rps[$path,$c]=$(tr ' ' '\n' <<<"${round_rps[$path]}" | grep . | median)
+    p50[$path,$c]=$(tr ' ' '\n' <<<"${round_p50[$path]}" | grep . | median)
+    p99[$path,$c]=$(tr ' ' '\n' <<<"${round_p99[$path]}" | grep . | median)
   done
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 report="$results/bench-$(date -u +%Y%m%dT%H%M%SZ).md"
 {
-  echo "tools/call echo, wrk ${DURATION} per run after ${WARMUP} warm-up, $(nproc) cores, $(date -u +%Y-%m-%d)"
+  echo "tools/call echo; wrk, median of ${ROUNDS} rounds of ${DURATION} after ${WARMUP} warm-up per path; $(nproc) cores; $(date -u +%Y-%m-%d)"
   echo
   echo "| path | connections | requests/s | p50 ms | p99 ms |"
   echo "| --- | ---: | ---: | ---: | ---: |"
   for c in $CONNECTIONS; do
-    for path in direct gateway nginx; do
+    for path in "${paths[@]}"; do
       echo "| $path | $c | ${rps[$path,$c]} | ${p50[$path,$c]} | ${p99[$path,$c]} |"
     done
   done

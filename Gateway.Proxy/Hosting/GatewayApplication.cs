@@ -15,8 +15,10 @@ public static class GatewayApplication
     /// <exception cref="InvalidRoutesException">The routes file is missing, does not parse or does not validate.</exception>
     public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
-        var settings = GatewayHostSettings.From(builder.Configuration, builder.Environment.ContentRootPath);
+        // The content root is the executable's folder, so its appsettings.json applies wherever the gateway is started
+        // from; a relative routes path is still taken from the current directory, as a user typing it expects.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        var settings = GatewayHostSettings.From(builder.Configuration, Environment.CurrentDirectory);
         if (settings.Urls is not null)
         {
             builder.WebHost.UseUrls(settings.Urls);

@@ -11,7 +11,7 @@ internal sealed record GatewayHostSettings(string RoutesPath, string? Urls)
     public const string DefaultHost = "127.0.0.1";
     public const int DefaultPort = 8080;
 
-    public static GatewayHostSettings From(IConfiguration configuration, string contentRoot)
+    public static GatewayHostSettings From(IConfiguration configuration, string currentDirectory)
     {
         var routes = configuration["routes"] ?? configuration["GATEWAY_ROUTES_FILE"] ?? configuration["SERVICE_REGISTRY_FILE"]
             ?? Path.Combine(AppContext.BaseDirectory, "routes.yaml");
@@ -20,7 +20,7 @@ internal sealed record GatewayHostSettings(string RoutesPath, string? Urls)
         var urls = host is null && port is null && configuration["urls"] is not null
             ? null
             : $"http://{FormatHost(host ?? DefaultHost)}:{port ?? DefaultPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
-        return new GatewayHostSettings(Path.GetFullPath(routes, contentRoot), urls);
+        return new GatewayHostSettings(Path.GetFullPath(routes, currentDirectory), urls);
     }
 
     private static string FormatHost(string host) => host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') ? $"[{host}]" : host;

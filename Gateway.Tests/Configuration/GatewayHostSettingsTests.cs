@@ -20,7 +20,7 @@ public sealed class GatewayHostSettingsTests
     [InlineData("routes")]
     [InlineData("GATEWAY_ROUTES_FILE")]
     [InlineData("SERVICE_REGISTRY_FILE")]
-    public void RoutesPath_ComesFromArgumentOrEnvironment_RelativeToContentRoot(string key) =>
+    public void RoutesPath_ComesFromArgumentOrEnvironment_RelativeToTheCurrentDirectory(string key) =>
         Assert.Equal("/srv/conf/routes.yaml", From((key, "conf/routes.yaml")).RoutesPath);
 
     [Fact]
