@@ -29,7 +29,7 @@ if ((${#need[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source bench/lib.sh
 wait_for() { # url, what
   for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done
   echo "$2 did not come up at $1" >&2; exit 1
@@ -105,10 +105,6 @@ for path in direct gateway nginx; do
   fi
 done
 
-to_ms() { # wrk latency like 812.00us, 1.23ms, 1.02s
-  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
-}
-
 # JIT tiering makes .NET servers (the upstream and the gateway) faster for a while after start: warm every path
 # (and through them the upstream) before measuring, then measure in rounds, rotating the order of the paths so no
 # path always runs first, and report each path's median round.
@@ -117,7 +113,6 @@ for path in "${paths[@]}"; do
   wrk -t2 -c32 -d"$WARMUP" -s bench/tools-call.lua "${url[$path]}" >/dev/null
 done
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 declare -A rps p50 p99
 for c in $CONNECTIONS; do
   threads=$(( c < 2 ? c : 2 ))
@@ -125,14 +120,12 @@ for c in $CONNECTIONS; do
   for round in $(seq 1 "$ROUNDS"); do
     for i in 0 1 2; do
       path=${paths[$(( (i + round) % 3 ))]}
-      out=$(wrk -t"$threads" -c"$c" -d"$DURATION" --latency -s bench/tools-call.lua "${url[$path]}")
-      echo "$out" >"$results/wrk-$path-c$c-r$round.txt"
-      if grep -q "Non-2xx\|Socket errors" <<<"$out"; then
-        echo "$path at $c connections had errors:" >&2; echo "$out" >&2; exit 1
-      fi
-      round_rps[$path]+="$(awk '/Requests\/sec/ { print $2 }' <<<"$out") "
-      round_p50[$path]+="$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")") "
-      round_p99[$path]+="$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")") "
+      wrk -t"$threads" -c"$c" -d"$DURATION" --latency -s bench/tools-call.lua "${url[$path]}" | tee "$results/wrk-$path-c$c-r$round.txt" >"$work/wrk.txt"
+      stats=$(wrk_stats <"$work/wrk.txt")
+      read -r r_rps r50 r99 <<<"$stats"
+      round_rps[$path]+="$r_rps "
+      round_p50[$path]+="$r50 "
+      round_p99[$path]+="$r99 "
     done
   done
   for path in "${paths[@]}"; do
@@ -142,7 +135,6 @@ for c in $CONNECTIONS; do
   done
 done
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 report="$results/bench-$(date -u +%Y%m%dT%H%M%SZ).md"
 {
   echo "tools/call echo; wrk, median of ${ROUNDS} rounds of ${DURATION} after ${WARMUP} warm-up per path; $(nproc) cores; $(date -u +%Y-%m-%d)"

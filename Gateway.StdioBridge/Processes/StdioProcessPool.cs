@@ -7,8 +7,10 @@ namespace Gateway.StdioBridge.Processes;
 /// Hands out processes per server within its <see cref="StdioServerOptions.MaxProcesses"/>, from a warm pool of
 /// already started ones when it has any, and keeps that pool topped up.
 /// </summary>
-internal sealed partial class StdioProcessPool(StdioProcessLauncher launcher, ILogger<StdioProcessPool> logger) : IAsyncDisposable
+internal sealed partial class StdioProcessPool(StdioProcessLauncher launcher, TimeProvider timeProvider, ILogger<StdioProcessPool> logger) : IAsyncDisposable
 {
+    private static readonly TimeSpan RefillDelay = TimeSpan.FromMilliseconds(250);
+
     private readonly ConcurrentDictionary<string, ServerProcesses> _servers = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private int _disposed;
@@ -91,6 +93,9 @@ internal sealed partial class StdioProcessPool(StdioProcessLauncher launcher, IL
         {
             try
             {
+                // A process starting up takes a core for a while; let the session that emptied the slot have its
+                // first exchange before a replacement competes with it.
+                await Task.Delay(RefillDelay, timeProvider, _stopping.Token).ConfigureAwait(false);
                 await entry.Refilling.WaitAsync(_stopping.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
