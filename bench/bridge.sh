@@ -1,26 +1,17 @@
 #!/usr/bin/env bash
 # The stdio bridge vs supergateway (npm, streamable-HTTP output, stateful) on the same stdio server
 # (@modelcontextprotocol/server-everything): session start latency (bridge warm pool, bridge cold, supergateway) and
-# tools/call echo throughput within a session (wrk; the Node.js client is too slow to tell the two apart). Results also go to bench/results/. See bench/README.md.
+# tools/call echo throughput within a session (wrk; the Node.js client is too slow to tell the two apart).
+# Results also go to bench/results/. See bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 SECONDS_PER_RUN=${BENCH_SECONDS:-10}
 WARM_SESSIONS=${BENCH_WARM_SESSIONS:-100}
 COLD_SESSIONS=${BENCH_COLD_SESSIONS:-20}
 PAUSE_MS=${BENCH_PAUSE_MS:-500}
-results=bench/results
-mkdir -p "$results"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
-source bench/lib.sh
 wait_for() { # url, what
   for _ in $(seq 1 150); do
     code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$1" -H 'Content-Type: application/json' -d '{}' || true)
@@ -49,7 +40,7 @@ servers:
     maxProcesses: 64
 YAML
   dotnet Gateway.StdioBridge/bin/Release/net10.0/Gateway.StdioBridge.dll --port "$port" --config "$work/$1.yaml" >"$work/$1.log" 2>&1 &
-  pids+=($!)
+  echo $! >"$work/$1.pid" # called in $(…), a subshell: the pid file is what lets cleanup find it
   echo "http://127.0.0.1:$port/everything/mcp"
 }
 

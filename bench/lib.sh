@@ -1,4 +1,15 @@
-# Helpers shared by the benchmark scripts (sourced).
+# Helpers shared by the benchmark scripts (sourced): a scratch folder, and cleanup of everything started.
+results=bench/results
+mkdir -p "$results"
+work=$(mktemp -d)
+pids=()   # processes to stop on exit; daemons that write a pid file into $work are stopped too
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for file in "$work"/*.pid; do [ -f "$file" ] && kill "$(cat "$file")" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 # A free TCP port on loopback.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

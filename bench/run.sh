@@ -4,23 +4,13 @@
 # ratios gateway/direct and gateway/nginx. Results also go to bench/results/. See bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 DURATION=${BENCH_DURATION:-10s}
 WARMUP=${BENCH_WARMUP:-5s}
 ROUNDS=${BENCH_ROUNDS:-3}
 CONNECTIONS=${BENCH_CONNECTIONS:-"1 32"}
 GATEWAY_ENV=${BENCH_GATEWAY_ENV:-}   # e.g. "DOTNET_gcServer=0", to try runtime settings on the gateway alone
-results=bench/results
-mkdir -p "$results"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 need=()
 command -v wrk >/dev/null || need+=(wrk)
@@ -29,7 +19,6 @@ if ((${#need[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-source bench/lib.sh
 wait_for() { # url, what
   for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done
   echo "$2 did not come up at $1" >&2; exit 1
