@@ -73,7 +73,7 @@ public sealed class McpForwardingTests
         await using var client = await gateway.ConnectAsync("demo");
 
         var firstProgress = new TaskCompletionSource<ProgressNotificationValue>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var progress = new SynchronousProgress(value => firstProgress.TrySetResult(value));
+        var progress = new CallbackProgress(value => firstProgress.TrySetResult(value));
         var call = client.CallToolAsync("progress", progress: progress, cancellationToken: Ct).AsTask();
 
         // The tool cannot finish until the test releases it, and the test releases it only after the first
@@ -173,8 +173,4 @@ public sealed class McpForwardingTests
         return clone;
     }
 
-    private sealed class SynchronousProgress(Action<ProgressNotificationValue> report) : IProgress<ProgressNotificationValue>
-    {
-        public void Report(ProgressNotificationValue value) => report(value);
-    }
 }

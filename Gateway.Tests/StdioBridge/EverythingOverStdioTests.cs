@@ -1,5 +1,4 @@
 using Gateway.Tests.Infrastructure;
-using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -48,7 +47,7 @@ public sealed class EverythingOverStdioTests : IAsyncLifetime
         var result = await client.CallToolAsync(
             "trigger-long-running-operation",
             new Dictionary<string, object?> { ["duration"] = 1.5, ["steps"] = 3 },
-            new SynchronousProgress(p => progress.Enqueue((DateTime.UtcNow, p.Progress))),
+            new CallbackProgress(p => progress.Enqueue((DateTime.UtcNow, p.Progress))),
             cancellationToken: Ct);
         var finished = DateTime.UtcNow;
 
@@ -106,8 +105,4 @@ public sealed class EverythingOverStdioTests : IAsyncLifetime
         Assert.Equal(uri, await updated.Task.WaitAsync(TimeSpan.FromSeconds(15), Ct));
     }
 
-    private sealed class SynchronousProgress(Action<ProgressNotificationValue> report) : IProgress<ProgressNotificationValue>
-    {
-        public void Report(ProgressNotificationValue value) => report(value);
-    }
 }

@@ -1,5 +1,4 @@
 using Gateway.Tests.Infrastructure;
-using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -40,8 +39,8 @@ public sealed class SharedModeTests : IAsyncLifetime
         var bobSteps = new System.Collections.Concurrent.ConcurrentQueue<string?>();
 
         await Task.WhenAll(
-            alice.CallToolAsync("progress", new Dictionary<string, object?> { ["steps"] = 3, ["delayMs"] = 100 }, new Recorder(aliceSteps), cancellationToken: Ct).AsTask(),
-            bob.CallToolAsync("progress", new Dictionary<string, object?> { ["steps"] = 5, ["delayMs"] = 60 }, new Recorder(bobSteps), cancellationToken: Ct).AsTask());
+            alice.CallToolAsync("progress", new Dictionary<string, object?> { ["steps"] = 3, ["delayMs"] = 100 }, new CallbackProgress(p => aliceSteps.Enqueue(p.Message)), cancellationToken: Ct).AsTask(),
+            bob.CallToolAsync("progress", new Dictionary<string, object?> { ["steps"] = 5, ["delayMs"] = 60 }, new CallbackProgress(p => bobSteps.Enqueue(p.Message)), cancellationToken: Ct).AsTask());
 
         Assert.InRange(aliceSteps.Count, 2, 3);
         Assert.InRange(bobSteps.Count, 4, 5);
@@ -69,8 +68,4 @@ public sealed class SharedModeTests : IAsyncLifetime
         return Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
     }
 
-    private sealed class Recorder(System.Collections.Concurrent.ConcurrentQueue<string?> steps) : IProgress<ProgressNotificationValue>
-    {
-        public void Report(ProgressNotificationValue value) => steps.Enqueue(value.Message);
-    }
 }
