@@ -69,8 +69,35 @@ public sealed class TestGateway : IAsyncDisposable
     }
 }
 
-/// <summary>Fresh directories under the system temp folder, one per call.</summary>
+/// <summary>Fresh directories under the system temp folder, one per call, removed when the test run ends.</summary>
 public static class TempDirectory
 {
-    public static string Create() => Directory.CreateTempSubdirectory("gateway-tests-").FullName;
+    private static readonly System.Collections.Concurrent.ConcurrentBag<string> Created = CreateRegistry();
+
+    public static string Create()
+    {
+        var path = Directory.CreateTempSubdirectory("gateway-tests-").FullName;
+        Created.Add(path);
+        return path;
+    }
+
+    private static System.Collections.Concurrent.ConcurrentBag<string> CreateRegistry()
+    {
+        var created = new System.Collections.Concurrent.ConcurrentBag<string>();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            foreach (var path in created)
+            {
+                try
+                {
+                    Directory.Delete(path, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // Still in use by a process that outlived the run; the system's temp cleanup will get it.
+                }
+            }
+        };
+        return created;
+    }
 }
