@@ -19,4 +19,5 @@ public sealed record DestinationProbe(string Url, bool Healthy, double LatencyMs
 [JsonSerializable(typeof(ServiceInfo))]
 [JsonSerializable(typeof(IReadOnlyList<ServiceInfo>))]
 [JsonSerializable(typeof(ServiceHealth))]
+[JsonSerializable(typeof(Gateway.Proxy.Identity.ProtectedResourceMetadata))]
 internal sealed partial class GatewayJsonContext : JsonSerializerContext;

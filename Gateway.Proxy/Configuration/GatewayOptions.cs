@@ -1,4 +1,5 @@
 using Gateway.StdioBridge.Configuration;
+using Gateway.Transforms.Tokens;
 
 namespace Gateway.Proxy.Configuration;
 
@@ -10,6 +11,13 @@ public sealed class GatewayOptions
 
     /// <summary>Settings that apply to every server.</summary>
     public GatewaySettings Gateway { get; init; } = new();
+
+    /// <summary>Whether callers of <paramref name="server"/> must present a valid token.</summary>
+    public bool RequiresToken(McpServerOptions server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        return server.Auth.Required ?? Gateway.Auth is not null;
+    }
 }
 
 /// <summary>The <c>gateway:</c> section of routes.yaml.</summary>
@@ -29,6 +37,69 @@ public sealed class GatewaySettings
 
     /// <summary>Where the Data Protection key ring that seals session ids lives (takes effect at start-up).</summary>
     public DataProtectionSettings DataProtection { get; init; } = new();
+
+    /// <summary>
+    /// The gateway's public base URL as clients see it (e.g. <c>https://gateway.example.com</c>); each server's
+    /// resource is <c>&lt;publicUrl&gt;/mcp/&lt;name&gt;</c>. Unset: taken from each request's scheme and host.
+    /// </summary>
+    public string? PublicUrl { get; init; }
+
+    /// <summary>Who may call the gateway: the token issuer it trusts (takes effect at start-up).</summary>
+    public AuthSettings? Auth { get; init; }
+
+    /// <summary>The cache of tokens obtained for upstreams (takes effect at start-up).</summary>
+    public TokenCacheSettings TokenCache { get; init; } = new();
+}
+
+/// <summary>The <c>gateway.auth</c> section: inbound JWT bearer validation. Set <see cref="Authority"/> or <see cref="Entra"/>.</summary>
+public sealed class AuthSettings
+{
+    /// <summary>An OIDC issuer, exactly as it appears in tokens' <c>iss</c>, e.g. a Keycloak realm <c>https://sso.example.com/realms/mcp</c>.</summary>
+    public string? Authority { get; init; }
+
+    /// <summary>Entra ID, through Microsoft.Identity.Web (also what <c>obo</c> upstreams use).</summary>
+    public EntraSettings? Entra { get; init; }
+
+    /// <summary>The audience every server accepts instead of its resource URL (e.g. the gateway's client id); a server's own <c>auth.audience</c> wins.</summary>
+    public string? Audience { get; init; }
+
+    /// <summary>Tolerance for clocks out of step with the issuer's.</summary>
+    public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Whether the issuer's metadata must be fetched over HTTPS; only a development IdP on loopback may need false.</summary>
+    public bool RequireHttpsMetadata { get; init; } = true;
+
+    /// <summary>The signing algorithms accepted; asymmetric ones only.</summary>
+    public List<string> Algorithms { get; init; } = [];
+}
+
+/// <summary>The <c>gateway.auth.entra</c> section: the gateway's app registration.</summary>
+public sealed class EntraSettings
+{
+    /// <summary>The cloud's login endpoint.</summary>
+    public string Instance { get; init; } = "https://login.microsoftonline.com/";
+
+    /// <summary>The directory (tenant) id.</summary>
+    public string? TenantId { get; init; }
+
+    /// <summary>The gateway's application (client) id.</summary>
+    public string? ClientId { get; init; }
+
+    /// <summary>The gateway's client secret, for On-Behalf-Of; best set through <c>GATEWAY__gateway__auth__entra__clientSecret</c>.</summary>
+    public string? ClientSecret { get; init; }
+}
+
+/// <summary>The <c>gateway.tokenCache</c> section.</summary>
+public sealed class TokenCacheSettings
+{
+    /// <summary>A Redis connection string for the shared second level; unset keeps tokens in this replica's memory only.</summary>
+    public string? Redis { get; init; }
+
+    /// <summary>How long before its expiry a token stops being used.</summary>
+    public TimeSpan SafetyMargin { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a refused or failed token request is remembered.</summary>
+    public TimeSpan FailureLifetime { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>The <c>gateway.sessions</c> section.</summary>
@@ -80,6 +151,28 @@ public sealed class McpServerOptions
 
     /// <summary>Active probing of the destinations, so new sessions avoid dead ones.</summary>
     public HealthCheckOptions HealthCheck { get; init; } = new();
+
+    /// <summary>What callers of this server must present.</summary>
+    public ServerAuthOptions Auth { get; init; } = new();
+
+    /// <summary>What the gateway presents to this server's upstream.</summary>
+    public UpstreamAuthOptions UpstreamAuth { get; init; } = new();
+}
+
+/// <summary><c>servers.&lt;name&gt;.auth</c>: the caller's side.</summary>
+public sealed class ServerAuthOptions
+{
+    /// <summary>Whether a valid token is required; unset means required whenever <c>gateway.auth</c> is configured.</summary>
+    public bool? Required { get; init; }
+
+    /// <summary>Scopes the token must carry, all of them (<c>scope</c> or <c>scp</c> claim).</summary>
+    public List<string> Scopes { get; init; } = [];
+
+    /// <summary>Roles of which the token must carry at least one (<c>roles</c> claim).</summary>
+    public List<string> Roles { get; init; } = [];
+
+    /// <summary>The audience tokens for this server carry, instead of its resource URL.</summary>
+    public string? Audience { get; init; }
 }
 
 /// <summary>One upstream endpoint.</summary>

@@ -1,5 +1,7 @@
 using Gateway.StdioBridge.Configuration;
 using Gateway.StdioBridge.Hosting;
+using Gateway.Proxy.Identity;
+using Gateway.Transforms.Tokens;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
@@ -12,6 +14,7 @@ public sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOp
 {
     private const long MinBodyBytes = 1024;
     private const long MaxBodyBytes = 1024L * 1024 * 1024;
+    private static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
 
     private static readonly HashSet<string> LoadBalancingPolicies = new(StringComparer.Ordinal)
     {
@@ -39,6 +42,7 @@ public sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOp
         foreach (var (serverName, server) in options.Servers)
         {
             ValidateServer(serverName, server, errors);
+            ValidateServerAuth(options, serverName, server, errors);
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
@@ -72,6 +76,117 @@ public sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOp
         if (string.IsNullOrWhiteSpace(dataProtection.ApplicationName))
         {
             errors.Add("gateway.dataProtection.applicationName: must not be empty; every replica of one deployment uses the same name.");
+        }
+
+        if (gateway.PublicUrl is { } publicUrl && (!Uri.TryCreate(publicUrl, UriKind.Absolute, out var publicUri)
+            || publicUri.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(publicUri.Query) || !string.IsNullOrEmpty(publicUri.Fragment)))
+        {
+            errors.Add($"gateway.publicUrl: '{publicUrl}' is not an absolute http(s) URL without query, e.g. 'https://gateway.example.com'.");
+        }
+
+        ValidatePositive("gateway.tokenCache.safetyMargin", gateway.TokenCache.SafetyMargin, errors);
+        ValidatePositive("gateway.tokenCache.failureLifetime", gateway.TokenCache.FailureLifetime, errors);
+        if (gateway.Auth is { } auth)
+        {
+            ValidateAuth(auth, errors);
+        }
+    }
+
+    private static void ValidateAuth(AuthSettings auth, List<string> errors)
+    {
+        if ((auth.Authority is null) == (auth.Entra is null))
+        {
+            errors.Add("gateway.auth: set exactly one of 'authority' (an OIDC issuer such as a Keycloak realm URL) and 'entra' (tenantId, clientId).");
+        }
+
+        if (auth.Authority is { } authority && (!Uri.TryCreate(authority, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+        {
+            errors.Add($"gateway.auth.authority: '{authority}' is not an absolute URL. Give the issuer exactly as tokens carry it, e.g. 'https://sso.example.com/realms/mcp'.");
+        }
+        else if (auth.Authority is not null && auth.RequireHttpsMetadata && !auth.Authority.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"gateway.auth.authority: '{auth.Authority}' is not HTTPS. Use an https issuer, or set 'requireHttpsMetadata: false' for a development IdP.");
+        }
+
+        if (auth.Entra is { } entra)
+        {
+            if (string.IsNullOrWhiteSpace(entra.TenantId) || string.IsNullOrWhiteSpace(entra.ClientId))
+            {
+                errors.Add("gateway.auth.entra: 'tenantId' and 'clientId' (the gateway's app registration) are both required.");
+            }
+
+            if (!Uri.TryCreate(entra.Instance, UriKind.Absolute, out _))
+            {
+                errors.Add($"gateway.auth.entra.instance: '{entra.Instance}' is not an absolute URL, e.g. 'https://login.microsoftonline.com/'.");
+            }
+        }
+
+        if (auth.ClockSkew < TimeSpan.Zero || auth.ClockSkew > MaxClockSkew)
+        {
+            errors.Add($"gateway.auth.clockSkew: '{auth.ClockSkew}' is out of range. Give at most '00:05:00'; the default is '00:01:00'.");
+        }
+
+        foreach (var algorithm in auth.Algorithms.Where(a => !JwtAlgorithms.Asymmetric.Contains(a)))
+        {
+            errors.Add($"gateway.auth.algorithms: '{algorithm}' is not accepted. Use asymmetric algorithms only: {string.Join(", ", JwtAlgorithms.Asymmetric)}.");
+        }
+    }
+
+    private static void ValidateServerAuth(GatewayOptions options, string name, McpServerOptions server, List<string> errors)
+    {
+        var key = $"servers.{name}";
+        if (options.Gateway.Auth is null && (server.Auth.Required == true || server.Auth.Scopes.Count > 0 || server.Auth.Roles.Count > 0))
+        {
+            errors.Add($"{key}.auth: tokens are required but no issuer is trusted. Configure 'gateway.auth' (authority or entra), or remove '{key}.auth'.");
+        }
+
+        var upstream = server.UpstreamAuth;
+        var strategy = upstream.Strategy;
+        if (!UpstreamAuthStrategies.All.Contains(strategy))
+        {
+            errors.Add($"{key}.upstreamAuth.strategy: '{strategy}' is not a strategy. Use one of: {string.Join(", ", UpstreamAuthStrategies.All)}.");
+            return;
+        }
+
+        if (UpstreamAuthStrategies.ActsForCaller(strategy) && !options.RequiresToken(server))
+        {
+            errors.Add($"{key}.upstreamAuth.strategy: '{strategy}' acts for the caller, so callers must authenticate. Configure 'gateway.auth' and leave '{key}.auth.required' true.");
+        }
+
+        if (strategy is UpstreamAuthStrategies.TokenExchange or UpstreamAuthStrategies.ClientCredentials)
+        {
+            if (!Uri.TryCreate(upstream.TokenEndpoint, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https"))
+            {
+                errors.Add($"{key}.upstreamAuth.tokenEndpoint: '{upstream.TokenEndpoint}' is not an absolute URL. Give the IdP's token endpoint, e.g. 'https://sso.example.com/realms/mcp/protocol/openid-connect/token'.");
+            }
+
+            if (string.IsNullOrWhiteSpace(upstream.ClientId))
+            {
+                errors.Add($"{key}.upstreamAuth.clientId: required for '{strategy}': the gateway's client at the IdP.");
+            }
+        }
+
+        if (strategy == UpstreamAuthStrategies.TokenExchange && string.IsNullOrWhiteSpace(upstream.Audience) && upstream.Scopes.Count == 0)
+        {
+            errors.Add($"{key}.upstreamAuth.audience: a token exchange needs a target. Set 'audience' (the upstream's client id) or 'scopes'.");
+        }
+
+        if (strategy == UpstreamAuthStrategies.OnBehalfOf)
+        {
+            if (options.Gateway.Auth?.Entra is not { } entra || string.IsNullOrWhiteSpace(entra.ClientSecret))
+            {
+                errors.Add($"{key}.upstreamAuth.strategy: 'obo' needs 'gateway.auth.entra' with a 'clientSecret' (set it through GATEWAY__gateway__auth__entra__clientSecret).");
+            }
+
+            if (upstream.Scopes.Count == 0)
+            {
+                errors.Add($"{key}.upstreamAuth.scopes: 'obo' needs the upstream API's scopes, e.g. [ 'api://upstream-api/.default' ].");
+            }
+        }
+
+        if (strategy != UpstreamAuthStrategies.None && server.Headers.ContainsKey("Authorization"))
+        {
+            errors.Add($"{key}.headers.Authorization: the '{strategy}' strategy sets Authorization itself. Remove the header or set 'upstreamAuth.strategy: none'.");
         }
     }
 

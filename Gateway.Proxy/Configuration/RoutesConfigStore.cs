@@ -20,6 +20,7 @@ public sealed partial class RoutesConfigStore : IDisposable
         _file = file;
         _logger = logger;
         Current = initial;
+        WarnAboutPassthrough(initial);
         _subscription = Microsoft.Extensions.Primitives.ChangeToken.OnChange(configuration.GetReloadToken, Reload);
     }
 
@@ -47,10 +48,22 @@ public sealed partial class RoutesConfigStore : IDisposable
 
         Current = options;
         RejectedEdit = null;
+        WarnAboutPassthrough(options);
         var previous = Interlocked.Exchange(ref _changed, new CancellationTokenSource());
         LogReloaded(_logger, _file.Path, options.Servers.Count);
         previous.Cancel();
         previous.Dispose();
+    }
+
+    private void WarnAboutPassthrough(GatewayOptions options)
+    {
+        foreach (var (name, server) in options.Servers)
+        {
+            if (server.UpstreamAuth.Strategy == Gateway.Transforms.Tokens.UpstreamAuthStrategies.Passthrough)
+            {
+                LogPassthrough(_logger, name);
+            }
+        }
     }
 
     public void Dispose()
@@ -58,6 +71,9 @@ public sealed partial class RoutesConfigStore : IDisposable
         _subscription.Dispose();
         _changed.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Server {Server} forwards each caller's own token to its upstream (upstreamAuth.strategy: passthrough). The MCP specification forbids token passthrough; use token-exchange or obo unless the upstream is trusted with the caller's token.")]
+    private static partial void LogPassthrough(ILogger logger, string server);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reloaded routes from {Path}: {ServerCount} servers.")]
     private static partial void LogReloaded(ILogger logger, string path, int serverCount);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Gateway.Proxy.Configuration;
+using Gateway.Proxy.Identity;
 using Gateway.Transforms.Mcp;
 using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Configuration;
@@ -39,6 +40,7 @@ internal sealed class McpProxyConfigProvider : IProxyConfigProvider
                 RouteId = name,
                 ClusterId = name,
                 Match = new RouteMatch { Path = PathOf(name), Methods = McpMethods },
+                AuthorizationPolicy = options.RequiresToken(server) ? McpServerPolicyProvider.PolicyNameOf(name) : null,
                 Metadata = new Dictionary<string, string> { [McpRouteMetadata.Server] = name },
                 Transforms = [.. _addresses.HeadersOf(server).Select(h => new Dictionary<string, string> { ["RequestHeader"] = h.Key, ["Set"] = h.Value })],
             });

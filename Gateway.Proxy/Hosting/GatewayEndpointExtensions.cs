@@ -17,6 +17,9 @@ public static class GatewayEndpointExtensions
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(RoutesHealthCheck.ReadyTag) });
         app.MapServicesApi();
+        app.MapProtectedResourceMetadata();
+        app.UseAuthentication();
+        app.UseAuthorization();
 
         // Configured servers are literal routes and win; anything else under /mcp/ is an unknown server.
         app.Map("/mcp/{**server}", (HttpContext context, string? server) =>

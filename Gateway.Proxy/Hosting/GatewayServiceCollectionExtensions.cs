@@ -1,14 +1,19 @@
 using Gateway.Proxy.Api;
+using Gateway.Proxy.Caching;
 using Gateway.Proxy.Configuration;
 using Gateway.Proxy.Forwarding;
 using Gateway.Proxy.Health;
+using Gateway.Proxy.Identity;
 using Gateway.Proxy.Mcp;
 using Gateway.Proxy.Stdio;
 using Gateway.StdioBridge.Configuration;
 using Gateway.StdioBridge.Hosting;
 using Gateway.Transforms.Sessions;
+using Gateway.Transforms.Tokens;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using StackExchange.Redis;
 using Yarp.ReverseProxy.Configuration;
@@ -44,15 +49,41 @@ public static class GatewayServiceCollectionExtensions
         services.AddHostedService<StdioBridgeService>();
         services.AddSingleton<UpstreamAddresses>();
 
+        services.AddGatewayAuthentication(initialRoutes.Gateway);
+        services.AddSingleton<IUpstreamAuthCatalog, RoutesUpstreamAuthCatalog>();
+        services.Configure<UpstreamTokenCacheOptions>(o =>
+        {
+            o.SafetyMargin = initialRoutes.Gateway.TokenCache.SafetyMargin;
+            o.FailureLifetime = initialRoutes.Gateway.TokenCache.FailureLifetime;
+        });
         services.AddReverseProxy().AddMcpTransforms();
         services.AddSingleton<IProxyConfigProvider, McpProxyConfigProvider>();
         services.AddSingleton<IForwarderHttpClientFactory, McpForwarderHttpClientFactory>();
         services.AddSingleton<IActiveHealthCheckPolicy, McpEndpointHealthPolicy>();
 
-        services.AddHealthChecks().AddCheck<RoutesHealthCheck>("routes", tags: [RoutesHealthCheck.ReadyTag]);
+        var health = services.AddHealthChecks().AddCheck<RoutesHealthCheck>("routes", tags: [RoutesHealthCheck.ReadyTag]);
+        if (!string.IsNullOrWhiteSpace(initialRoutes.Gateway.TokenCache.Redis))
+        {
+            services.AddRedisTokenCache(initialRoutes.Gateway.TokenCache.Redis);
+            health.AddCheck<TokenCacheHealthCheck>("token-cache", tags: [RoutesHealthCheck.ReadyTag]);
+        }
+
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJsonContext.Default));
         return services;
+    }
+
+    /// <summary>Redis as the token cache's second level, shared by replicas, behind a circuit breaker.</summary>
+    private static void AddRedisTokenCache(this IServiceCollection services, string connectionString)
+    {
+        var options = ConfigurationOptions.Parse(connectionString);
+        options.AbortOnConnectFail = false;
+
+        // Fail at once while disconnected rather than queue: the breaker then serves from memory.
+        options.BacklogPolicy = BacklogPolicy.FailFast;
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RedisCache>(sp, Options.Options.Create(new RedisCacheOptions { ConfigurationOptions = options })));
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<CircuitBreakingDistributedCache>(sp, (IDistributedCache)sp.GetRequiredService<RedisCache>()));
+        services.AddSingleton<IDistributedCache>(sp => sp.GetRequiredService<CircuitBreakingDistributedCache>());
     }
 
     /// <summary>The key ring that seals session ids; every replica of a deployment must share it.</summary>

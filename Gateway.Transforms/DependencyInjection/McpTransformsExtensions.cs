@@ -1,5 +1,6 @@
 using Gateway.Transforms.Mcp;
 using Gateway.Transforms.Sessions;
+using Gateway.Transforms.Tokens;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -10,7 +11,9 @@ public static class McpTransformsExtensions
 {
     /// <summary>
     /// Adds session sealing and the MCP request/response transforms to every route carrying
-    /// <see cref="McpRouteMetadata.Server"/>. Needs Data Protection, configured by the host.
+    /// <see cref="McpRouteMetadata.Server"/>, and the upstream token strategies with their cache. Needs Data
+    /// Protection and an <see cref="IUpstreamAuthCatalog"/> from the host; a distributed cache, when the host
+    /// registers one, becomes the token cache's second level.
     /// </summary>
     public static IReverseProxyBuilder AddMcpTransforms(this IReverseProxyBuilder builder)
     {
@@ -18,6 +21,12 @@ public static class McpTransformsExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<SessionIdSealer>();
         builder.Services.AddOptions<SessionPinningOptions>();
+        builder.Services.AddHttpClient(IdentityProviderHttp.ClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
+        builder.Services.AddSingleton<IUpstreamTokenIssuer, TokenExchangeIssuer>();
+        builder.Services.AddSingleton<IUpstreamTokenIssuer, ClientCredentialsIssuer>();
+        builder.Services.AddOptions<UpstreamTokenCacheOptions>();
+        builder.Services.AddSingleton<UpstreamTokenCache>();
+        builder.Services.AddHybridCache().AddSerializer<UpstreamToken, ProtectedTokenSerializer>();
         builder.AddTransforms<McpTransformProvider>();
         return builder;
     }

@@ -36,4 +36,13 @@ public static class JsonRpcErrorCodes
 
     /// <summary>A stdio server has as many processes running as it may; retry after <c>Retry-After</c>.</summary>
     public const int ServerBusy = -31007;
+
+    /// <summary>No valid token for this server: missing, expired, foreign or malformed (HTTP 401).</summary>
+    public const int Unauthorized = -31008;
+
+    /// <summary>A valid token without the scopes or roles this server requires (HTTP 403).</summary>
+    public const int InsufficientScope = -31009;
+
+    /// <summary>The gateway could not obtain a token for the upstream: the IdP refused or is unreachable.</summary>
+    public const int UpstreamTokenUnavailable = -31010;
 }

@@ -1,6 +1,7 @@
 using Gateway.Transforms.Headers;
 using Gateway.Transforms.Sessions;
 using Gateway.Transforms.Streaming;
+using Gateway.Transforms.Tokens;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Transforms;
@@ -9,7 +10,7 @@ using Yarp.ReverseProxy.Transforms.Builder;
 namespace Gateway.Transforms.Mcp;
 
 /// <summary>Adds the gateway's MCP transforms to every route marked with <see cref="McpRouteMetadata.Server"/>.</summary>
-internal sealed class McpTransformProvider(SessionIdSealer sealer) : ITransformProvider
+internal sealed class McpTransformProvider(SessionIdSealer sealer, IUpstreamAuthCatalog upstreamAuth, UpstreamTokenCache tokens) : ITransformProvider
 {
     public void ValidateRoute(TransformRouteValidationContext context)
     {
@@ -37,6 +38,10 @@ internal sealed class McpTransformProvider(SessionIdSealer sealer) : ITransformP
         context.AddRequestHeaderRemove(HeaderNames.Authorization);
         context.AddRequestHeaderRemove(HeaderNames.Cookie);
         context.AddResponseHeaderRemove(HeaderNames.SetCookie, ResponseCondition.Always);
+        if (upstreamAuth.Find(server) is { Strategy: not UpstreamAuthStrategies.None } auth)
+        {
+            context.RequestTransforms.Add(new UpstreamTokenTransform(server, auth, tokens));
+        }
 
         context.RequestTransforms.Add(new ConnectionNominatedRequestHeadersTransform());
         context.ResponseTransforms.Add(new ConnectionNominatedResponseHeadersTransform());
