@@ -46,7 +46,12 @@ public static class GatewayAuthenticationExtensions
         }
         else
         {
-            builder.AddJwtBearer(options => options.Authority = auth.Authority);
+            // Before JwtBearer's own post-configuration, which builds the metadata client from these two.
+            builder.AddJwtBearer(options =>
+            {
+                options.Authority = auth.Authority;
+                options.RequireHttpsMetadata = auth.RequireHttpsMetadata;
+            });
         }
 
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
@@ -57,7 +62,6 @@ public static class GatewayAuthenticationExtensions
     /// <summary>The same rules whichever issuer: signed, asymmetric, exact issuer, bounded skew, and this server's audience.</summary>
     private static void Harden(JwtBearerOptions options, AuthSettings auth, McpResources resources)
     {
-        options.RequireHttpsMetadata = auth.RequireHttpsMetadata;
         options.MapInboundClaims = false;
         options.SaveToken = false;
         var parameters = options.TokenValidationParameters;

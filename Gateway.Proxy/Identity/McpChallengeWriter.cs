@@ -3,6 +3,7 @@ using Gateway.Proxy.Configuration;
 using Gateway.Transforms.JsonRpc;
 using Gateway.Transforms.Mcp;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.IdentityModel.Tokens;
@@ -44,7 +45,7 @@ internal sealed partial class McpChallengeWriter(McpResources resources, RoutesC
             (status, code, message) = (StatusCodes.Status403Forbidden, JsonRpcErrorCodes.InsufficientScope, reason);
             challenge.Append(", error=\"insufficient_scope\", error_description=\"").Append(reason).Append('"');
         }
-        else if (context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Failure is { } failure)
+        else if ((await context.AuthenticateAsync(JwtBearerDefaults.AuthenticationScheme).ConfigureAwait(false)).Failure is { } failure)
         {
             var reason = Describe(failure);
             (status, code, message) = (StatusCodes.Status401Unauthorized, JsonRpcErrorCodes.Unauthorized, reason);

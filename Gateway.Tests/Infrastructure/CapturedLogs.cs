@@ -24,6 +24,6 @@ public sealed class CapturedLogs : ILoggerProvider
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            entries.Enqueue((category, formatter(state, exception)));
+            entries.Enqueue((category, exception is null ? formatter(state, exception) : formatter(state, exception) + "\n" + exception));
     }
 }

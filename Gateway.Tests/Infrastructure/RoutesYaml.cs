@@ -5,6 +5,9 @@ namespace Gateway.Tests.Infrastructure;
 /// <summary>Writes routes.yaml for a test: servers with their destinations and extra keys, and gateway settings.</summary>
 public sealed class RoutesYaml
 {
+    /// <summary>A server line turning active health probes off, for tests that assert the upstream received nothing.</summary>
+    public const string NoProbes = "healthCheck: { enabled: false }";
+
     private readonly StringBuilder _servers = new();
     private readonly List<string> _gateway = [];
 
@@ -51,10 +54,10 @@ public sealed class RoutesYaml
         return this;
     }
 
-    /// <summary>Adds a line under <c>gateway:</c>.</summary>
-    public RoutesYaml Gateway(string line)
+    /// <summary>Adds lines under <c>gateway:</c>.</summary>
+    public RoutesYaml Gateway(params string[] lines)
     {
-        _gateway.Add(line);
+        _gateway.AddRange(lines);
         return this;
     }
 

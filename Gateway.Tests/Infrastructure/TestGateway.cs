@@ -49,7 +49,8 @@ public sealed class TestGateway : IAsyncDisposable
     /// <param name="server">The server name.</param>
     /// <param name="protocolVersion">Null for the SDK's default (2026-07-28 first, then fallback); a version to start there.</param>
     /// <param name="options">Client options (handlers, capabilities); the protocol version is set from <paramref name="protocolVersion"/>.</param>
-    public Task<McpClient> ConnectAsync(string server, string? protocolVersion = "2025-11-25", McpClientOptions? options = null)
+    /// <param name="accessToken">A bearer token sent with every request.</param>
+    public Task<McpClient> ConnectAsync(string server, string? protocolVersion = "2025-11-25", McpClientOptions? options = null, string? accessToken = null)
     {
         options ??= new McpClientOptions();
         options.ProtocolVersion = protocolVersion;
@@ -57,6 +58,7 @@ public sealed class TestGateway : IAsyncDisposable
         {
             Endpoint = McpEndpoint(server),
             TransportMode = HttpTransportMode.StreamableHttp,
+            AdditionalHeaders = accessToken is null ? null : new Dictionary<string, string> { ["Authorization"] = "Bearer " + accessToken },
         });
         return McpClient.CreateAsync(transport, options, cancellationToken: TestContext.Current.CancellationToken);
     }

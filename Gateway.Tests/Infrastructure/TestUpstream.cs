@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Gateway.Tests.Infrastructure.Identity;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using ModelContextProtocol.AspNetCore;
 
 namespace Gateway.Tests.Infrastructure;
@@ -35,7 +37,9 @@ public sealed class TestUpstream : IAsyncDisposable
 
     public ProgressGate Gate { get; }
 
-    public static async Task<TestUpstream> StartAsync(string name, HttpServerSessionMode sessionMode = HttpServerSessionMode.Stateful, int port = 0)
+    /// <summary>Starts an upstream; with <paramref name="identityProvider"/> it accepts only that IdP's tokens whose audience is <paramref name="name"/>.</summary>
+    public static async Task<TestUpstream> StartAsync(
+        string name, HttpServerSessionMode sessionMode = HttpServerSessionMode.Stateful, int port = 0, TestIdentityProvider? identityProvider = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
@@ -47,6 +51,18 @@ public sealed class TestUpstream : IAsyncDisposable
             .WithTools<UpstreamTools>()
             .WithResources<UpstreamResources>()
             .WithPrompts<UpstreamPrompts>();
+
+        if (identityProvider is not null)
+        {
+            builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
+            {
+                o.Authority = identityProvider.Issuer.ToString();
+                o.RequireHttpsMetadata = false;
+                o.MapInboundClaims = false;
+                o.TokenValidationParameters.ValidAudience = name;
+            });
+            builder.Services.AddAuthorization();
+        }
 
         var app = builder.Build();
         TestUpstream? upstream = null;
@@ -60,7 +76,15 @@ public sealed class TestUpstream : IAsyncDisposable
             upstream!.Requests.Enqueue(new RecordedRequest(context.Request.Method, context.Request.Path, headers.GetValueOrDefault("Mcp-Session-Id"), headers, body));
             await next(context);
         });
-        app.MapMcp("/mcp");
+        var endpoint = app.MapMcp("/mcp");
+        if (identityProvider is not null)
+        {
+            // After the recorder, so that requests the upstream refuses are recorded too.
+            app.UseAuthentication();
+            app.UseAuthorization();
+            endpoint.RequireAuthorization();
+        }
+
         await app.StartAsync();
         upstream = new TestUpstream(app, name);
         return upstream;

@@ -8,7 +8,6 @@ namespace Gateway.Tests.Proxy;
 /// <summary>Each bad input gets its documented answer, and the upstream never sees it.</summary>
 public sealed class BadInputTests : IAsyncLifetime
 {
-    private const string NoProbes = "healthCheck: { enabled: false }";
     private TestUpstream _upstream = null!;
     private TestGateway _gateway = null!;
 
@@ -19,8 +18,8 @@ public sealed class BadInputTests : IAsyncLifetime
         _upstream = await TestUpstream.StartAsync("a");
         // No active health probes: the upstream must see nothing at all of what the gateway refuses.
         _gateway = await TestGateway.StartAsync(new RoutesYaml()
-            .Server("demo", _upstream, NoProbes)
-            .Server("small", _upstream, NoProbes, "maxRequestBodyBytes: 2048")
+            .Server("demo", _upstream, RoutesYaml.NoProbes)
+            .Server("small", _upstream, RoutesYaml.NoProbes, "maxRequestBodyBytes: 2048")
             .Gateway("allowedOrigins: ['https://app.example.com']")
             .ToString());
     }

@@ -44,7 +44,7 @@ public sealed class HealthAndServicesApiTests
     public async Task ServiceHealth_ProbesWithARealMcpHandshake()
     {
         await using var upstream = await TestUpstream.StartAsync("a");
-        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().Server("demo", upstream, "healthCheck: { enabled: false }").ToString());
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().Server("demo", upstream, RoutesYaml.NoProbes).ToString());
 
         using var response = await gateway.Http.GetAsync("/api/v1/services/demo/health", Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -63,7 +63,7 @@ public sealed class HealthAndServicesApiTests
     public async Task ServiceHealth_OfDeadUpstream_Is503WithTheError()
     {
         var deadEndpoint = new Uri($"http://127.0.0.1:{UpstreamPort.Free()}/mcp");
-        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().Server("demo", [deadEndpoint], "healthCheck: { enabled: false }").ToString());
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().Server("demo", [deadEndpoint], RoutesYaml.NoProbes).ToString());
 
         using var response = await gateway.Http.GetAsync("/api/v1/services/demo/health", Ct);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);

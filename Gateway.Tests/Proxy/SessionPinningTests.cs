@@ -101,11 +101,11 @@ public sealed class SessionPinningTests(RedisServer redis)
         await using var a = await TestUpstream.StartAsync("a");
         await using var b = await TestUpstream.StartAsync("b");
         var keys = TempDirectory.Create();
-        await using var gateway = await TestGateway.StartAsync(new RoutesYaml(keys).Server("demo", a, "healthCheck: { enabled: false }").ToString());
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml(keys).Server("demo", a, RoutesYaml.NoProbes).ToString());
         var session = await RawMcp.InitializeAsync(gateway.Http, "/mcp/demo");
         var seenByA = a.Requests.Count;
 
-        await File.WriteAllTextAsync(gateway.RoutesPath, new RoutesYaml(keys).Server("demo", b, "healthCheck: { enabled: false }").ToString(), Ct);
+        await File.WriteAllTextAsync(gateway.RoutesPath, new RoutesYaml(keys).Server("demo", b, RoutesYaml.NoProbes).ToString(), Ct);
         await Eventually.TrueAsync(async () =>
         {
             var services = await gateway.Http.GetFromJsonAsync<List<ServiceInfo>>("/api/v1/services", Ct);

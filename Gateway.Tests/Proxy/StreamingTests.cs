@@ -12,7 +12,7 @@ public sealed class StreamingTests
     public async Task GetStream_CarriesLastEventIdAndProtocolVersion_ToTheUpstream()
     {
         await using var upstream = await TestUpstream.StartAsync("a");
-        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().Server("demo", upstream, "healthCheck: { enabled: false }").ToString());
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().Server("demo", upstream, RoutesYaml.NoProbes).ToString());
         var session = await RawMcp.InitializeAsync(gateway.Http, "/mcp/demo");
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "/mcp/demo");
@@ -33,7 +33,7 @@ public sealed class StreamingTests
     {
         await using var upstream = await TestUpstream.StartAsync("a");
         await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
-            .Server("demo", upstream, "healthCheck: { enabled: false }", "timeouts: { activity: '00:00:02' }").ToString());
+            .Server("demo", upstream, RoutesYaml.NoProbes, "timeouts: { activity: '00:00:02' }").ToString());
         var session = await RawMcp.InitializeAsync(gateway.Http, "/mcp/demo");
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "/mcp/demo");

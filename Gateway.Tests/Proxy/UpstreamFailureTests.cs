@@ -38,7 +38,7 @@ public sealed class UpstreamFailureTests
     {
         var closedPort = UpstreamPort.Free();
         await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
-            .Server("down", [new Uri($"http://127.0.0.1:{closedPort}/mcp")], "healthCheck: { enabled: false }").ToString());
+            .Server("down", [new Uri($"http://127.0.0.1:{closedPort}/mcp")], RoutesYaml.NoProbes).ToString());
 
         using var response = await gateway.Http.SendAsync(RawMcp.Post("/mcp/down", RawMcp.CallTool("echo", id: 42)), Ct);
         var message = await RawMcp.AssertErrorAsync(response, HttpStatusCode.BadGateway, JsonRpcErrorCodes.UpstreamUnavailable, id: "42");
@@ -64,7 +64,7 @@ public sealed class UpstreamFailureTests
     {
         await using var silent = await SilentUpstream.StartAsync();
         await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
-            .Server("slow", [silent.Endpoint], "healthCheck: { enabled: false }", "timeouts: { activity: '00:00:01' }").ToString());
+            .Server("slow", [silent.Endpoint], RoutesYaml.NoProbes, "timeouts: { activity: '00:00:01' }").ToString());
 
         using var response = await gateway.Http.SendAsync(RawMcp.Post("/mcp/slow", RawMcp.CallTool("echo", id: 9)), Ct);
         await RawMcp.AssertErrorAsync(response, HttpStatusCode.GatewayTimeout, JsonRpcErrorCodes.UpstreamTimeout, id: "9");
