@@ -115,8 +115,11 @@ public sealed class TestIdentityProvider : IAsyncDisposable
                 .AllowRefreshTokenFlow();
             options.RegisterScopes("tools:read", "tools:call", "admin", Scopes.OfflineAccess);
 
-            // As a Keycloak realm knows its upstream clients: exchanges for any other audience are refused.
+            // As a Keycloak realm knows its upstream clients: tokens for any other audience are refused. And as in
+            // Keycloak (and Auth0, Okta), client credentials may name their "audience", which OpenIddict keeps to
+            // token exchange by default.
             options.RegisterAudiences(UpstreamAudiences);
+            options.RemoveEventHandler(OpenIddictServerHandlers.Exchange.ValidateAudienceParameter.Descriptor);
 
             // Resource indicators name the gateway's servers, whose URLs have ports chosen at run time.
             options.DisableResourceValidation();
