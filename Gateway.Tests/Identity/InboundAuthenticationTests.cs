@@ -7,6 +7,8 @@ using Gateway.Tests.Infrastructure;
 using Gateway.Tests.Infrastructure.Identity;
 using Gateway.Transforms.JsonRpc;
 using Microsoft.IdentityModel.Tokens;
+using ModelContextProtocol.Authentication;
+using ModelContextProtocol.Client;
 
 namespace Gateway.Tests.Identity;
 
@@ -111,6 +113,45 @@ public sealed class InboundAuthenticationTests : IAsyncLifetime
         Assert.NotEmpty(tools);
         Assert.NotEmpty(_upstream.Requests);
         Assert.All(_upstream.Requests, r => Assert.False(r.Headers.ContainsKey("Authorization")));
+    }
+
+    [Fact]
+    public async Task SdkClient_DiscoversAuthorizationFromThe401_AndCompletesTheOAuthFlow_AgainstTheIdP()
+    {
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        Uri? authorizationUri = null;
+        var transport = new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Endpoint = _gateway.McpEndpoint("demo"),
+            TransportMode = HttpTransportMode.StreamableHttp,
+            OAuth = new ClientOAuthOptions
+            {
+                ClientId = TestIdentityProvider.PublicClientId,
+                RedirectUri = new Uri("http://127.0.0.1:1/callback"),
+
+                // The user's browser: the IdP signs the user in and redirects to the client with the code.
+                AuthorizationCallbackHandler = async (context, ct) =>
+                {
+                    authorizationUri = context.AuthorizationUri;
+                    using var response = await browser.GetAsync(context.AuthorizationUri, ct);
+                    Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+                    var query = System.Web.HttpUtility.ParseQueryString(response.Headers.Location!.Query);
+                    return new AuthorizationResult { Code = query["code"], State = query["state"], Iss = query["iss"] };
+                },
+            },
+        });
+
+        await using var client = await McpClient.CreateAsync(transport, new McpClientOptions { ProtocolVersion = RawMcp.ProtocolVersion }, cancellationToken: Ct);
+        var tools = await client.ListToolsAsync(cancellationToken: Ct);
+
+        Assert.NotEmpty(tools);
+        Assert.NotNull(authorizationUri);
+        Assert.StartsWith(_idp.Issuer + "/protocol/openid-connect/auth", authorizationUri.ToString(), StringComparison.Ordinal);
+        var asked = System.Web.HttpUtility.ParseQueryString(authorizationUri.Query);
+        Assert.Equal(Resource, asked["resource"]);
+        Assert.Contains("tools:call", asked["scope"]!.Split(' '));
+        Assert.Equal("S256", asked["code_challenge_method"]);
+        Assert.NotEmpty(_upstream.Requests);
     }
 
     [Fact]
