@@ -51,6 +51,76 @@ public sealed class RoutesValidationTests
     }
 
     [Fact]
+    public async Task InvalidAuthSettings_StopStartup_NamingEachKey()
+    {
+        var path = await WriteRoutesAsync("""
+            servers:
+              exchange:
+                destinations:
+                  - url: http://127.0.0.1:1/mcp
+                auth:
+                  required: false
+                upstreamAuth:
+                  strategy: token-exchange
+                  tokenEndpoint: /token
+              obo:
+                destinations:
+                  - url: http://127.0.0.1:1/mcp
+                upstreamAuth:
+                  strategy: obo
+              odd:
+                destinations:
+                  - url: http://127.0.0.1:1/mcp
+                upstreamAuth:
+                  strategy: magic
+              keyed:
+                destinations:
+                  - url: http://127.0.0.1:1/mcp
+                headers:
+                  Authorization: Bearer static
+                upstreamAuth:
+                  strategy: client-credentials
+                  tokenEndpoint: https://sso.example.com/realms/mcp/protocol/openid-connect/token
+                  clientId: mcp-gateway
+            gateway:
+              publicUrl: gateway.example.com
+              auth:
+                authority: http://sso.example.com/realms/mcp
+                clockSkew: '00:10:00'
+                algorithms: [HS256]
+              tokenCache:
+                safetyMargin: '-00:00:01'
+            """);
+
+        var error = await Assert.ThrowsAsync<InvalidRoutesException>(() => GatewayApplication.BuildAsync(["--routes", path, "--port", "0"]));
+
+        string[] keys =
+        [
+            "gateway.publicUrl:", "gateway.auth.authority:", "gateway.auth.clockSkew:", "gateway.auth.algorithms:", "gateway.tokenCache.safetyMargin:",
+            "servers.exchange.upstreamAuth.strategy:", "servers.exchange.upstreamAuth.tokenEndpoint:", "servers.exchange.upstreamAuth.clientId:",
+            "servers.exchange.upstreamAuth.audience:", "servers.obo.upstreamAuth.strategy:", "servers.obo.upstreamAuth.scopes:",
+            "servers.odd.upstreamAuth.strategy:", "servers.keyed.headers.Authorization:",
+        ];
+        Assert.All(keys, key => Assert.Contains(key, error.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ServerAuth_WithoutATrustedIssuer_IsReported()
+    {
+        var path = await WriteRoutesAsync("""
+            servers:
+              demo:
+                destinations:
+                  - url: http://127.0.0.1:1/mcp
+                auth:
+                  scopes: [tools:call]
+            """);
+
+        var error = await Assert.ThrowsAsync<InvalidRoutesException>(() => GatewayApplication.BuildAsync(["--routes", path, "--port", "0"]));
+        Assert.Contains("servers.demo.auth: tokens are required but no issuer is trusted", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task MisspelledKey_IsReported()
     {
         var path = await WriteRoutesAsync("""
