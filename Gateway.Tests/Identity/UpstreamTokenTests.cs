@@ -21,7 +21,7 @@ public sealed class UpstreamTokenTests(RedisServer redis) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _idp = await TestIdentityProvider.StartAsync();
-        _upstream = await TestUpstream.StartAsync("upstream-a", identityProvider: _idp);
+        _upstream = await TestUpstream.StartAsync("upstream-a", trustedIssuer: _idp.Issuer);
     }
 
     public async ValueTask DisposeAsync()

@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Gateway.Tests.Infrastructure.Identity;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using ModelContextProtocol.AspNetCore;
 
@@ -37,9 +36,9 @@ public sealed class TestUpstream : IAsyncDisposable
 
     public ProgressGate Gate { get; }
 
-    /// <summary>Starts an upstream; with <paramref name="identityProvider"/> it accepts only that IdP's tokens whose audience is <paramref name="name"/>.</summary>
+    /// <summary>Starts an upstream; with <paramref name="trustedIssuer"/> it accepts only that issuer's tokens whose audience is <paramref name="name"/>.</summary>
     public static async Task<TestUpstream> StartAsync(
-        string name, HttpServerSessionMode sessionMode = HttpServerSessionMode.Stateful, int port = 0, TestIdentityProvider? identityProvider = null)
+        string name, HttpServerSessionMode sessionMode = HttpServerSessionMode.Stateful, int port = 0, Uri? trustedIssuer = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
@@ -52,11 +51,11 @@ public sealed class TestUpstream : IAsyncDisposable
             .WithResources<UpstreamResources>()
             .WithPrompts<UpstreamPrompts>();
 
-        if (identityProvider is not null)
+        if (trustedIssuer is not null)
         {
             builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
             {
-                o.Authority = identityProvider.Issuer.ToString();
+                o.Authority = trustedIssuer.ToString();
                 o.RequireHttpsMetadata = false;
                 o.MapInboundClaims = false;
                 o.TokenValidationParameters.ValidAudience = name;
@@ -77,7 +76,7 @@ public sealed class TestUpstream : IAsyncDisposable
             await next(context);
         });
         var endpoint = app.MapMcp("/mcp");
-        if (identityProvider is not null)
+        if (trustedIssuer is not null)
         {
             // After the recorder, so that requests the upstream refuses are recorded too.
             app.UseAuthentication();
