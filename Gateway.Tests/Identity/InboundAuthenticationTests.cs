@@ -171,6 +171,24 @@ public sealed class InboundAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RequiredRole_ForbidsTokensWithoutIt_AndAdmitsTokensWithOne()
+    {
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("admin", _upstream, RoutesYaml.NoProbes, "auth:", "  roles: [mcp-admin, owner]")
+            .Gateway(_idp.GatewayAuth()).ToString());
+        var audience = gateway.McpEndpoint("admin").ToString();
+        var withoutRole = _idp.Forge("bob", audience, d => d.Claims["roles"] = new List<string> { "mcp-user" });
+        var withRole = _idp.Forge("alice", audience, d => d.Claims["roles"] = new List<string> { "mcp-user", "mcp-admin" });
+
+        using var forbidden = await SendInitializeAsync("admin", withoutRole, gateway.Http);
+        using var allowed = await SendInitializeAsync("admin", withRole, gateway.Http);
+
+        var message = await RawMcp.AssertErrorAsync(forbidden, HttpStatusCode.Forbidden, JsonRpcErrorCodes.InsufficientScope);
+        Assert.Contains("mcp-admin", message, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+    }
+
+    [Fact]
     public async Task TokenForAnotherServer_Is401()
     {
         var token = await _idp.IssueUserTokenAsync("alice", _gateway.McpEndpoint("other").ToString(), "tools:call");

@@ -149,6 +149,12 @@ public sealed class UpstreamTokenTests(RedisServer redis) : IAsyncLifetime
         var message = await RawMcp.AssertErrorAsync(response, HttpStatusCode.BadGateway, JsonRpcErrorCodes.UpstreamTokenUnavailable, id: "1");
         Assert.Contains("refused", message, StringComparison.Ordinal);
         Assert.Empty(_upstream.Requests);
+
+        // The refusal is remembered briefly (failureLifetime, 5 s): a retry at once does not ask the IdP again.
+        var asked = _idp.TokenRequests;
+        using var retry = await gateway.Http.SendAsync(WithToken(RawMcp.Post("/mcp/demo", RawMcp.Initialize), token), Ct);
+        Assert.Equal(HttpStatusCode.BadGateway, retry.StatusCode);
+        Assert.Equal(asked, _idp.TokenRequests);
     }
 
     [Fact]
