@@ -31,6 +31,7 @@ public static class GatewayApplication
         var routes = RoutesLoader.Load(builder.Configuration, out var errors) ?? throw new InvalidRoutesException(routesFile.Path, errors);
 
         builder.Services.AddMcpGateway(routesFile, routes);
+        builder.Services.AddGatewayTelemetry(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         configure?.Invoke(builder);
         var app = builder.Build();
 

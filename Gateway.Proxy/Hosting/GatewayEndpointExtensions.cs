@@ -1,6 +1,7 @@
 using Gateway.Proxy.Api;
 using Gateway.Proxy.Health;
 using Gateway.Proxy.Mcp;
+using Gateway.Proxy.Telemetry;
 using Gateway.Transforms.JsonRpc;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
@@ -18,6 +19,10 @@ public static class GatewayEndpointExtensions
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(RoutesHealthCheck.ReadyTag) });
         app.MapServicesApi();
         app.MapProtectedResourceMetadata();
+        app.MapPrometheusScrapingEndpoint();
+
+        // Before authentication, so that refused requests are measured and audited too.
+        app.UseMiddleware<McpExchangeMiddleware>();
         app.UseAuthentication();
         app.UseAuthorization();
 

@@ -57,6 +57,18 @@ public sealed class UpstreamTokenTests(RedisServer redis) : IAsyncLifetime
         var exchange = Assert.Single(_idp.Exchanges);
         Assert.Equal(new RecordedExchange("alice", "upstream-a", TestIdentityProvider.GatewayClientId), exchange);
         Assert.DoesNotContain(gateway.Logs.Entries, e => e.Message.Contains(callerToken, StringComparison.Ordinal) || e.Message.Contains(seen[0].EncodedToken, StringComparison.Ordinal));
+
+        // The cache's answers and the IdP's time are measured.
+        string[] expected =
+        [
+            "mcp_gateway_upstream_token_result=\"issued\"", "mcp_gateway_upstream_token_result=\"hit\"",
+            "mcp_gateway_upstream_token_acquisition_duration_seconds_count{",
+        ];
+        await Eventually.TrueAsync(async () =>
+        {
+            var metrics = await gateway.Http.GetStringAsync("/metrics", Ct);
+            return expected.All(e => metrics.Contains(e, StringComparison.Ordinal));
+        });
     }
 
     [Fact]

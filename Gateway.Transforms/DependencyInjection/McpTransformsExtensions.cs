@@ -1,5 +1,6 @@
 using Gateway.Transforms.Mcp;
 using Gateway.Transforms.Sessions;
+using Gateway.Transforms.Telemetry;
 using Gateway.Transforms.Tokens;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -20,6 +21,8 @@ public static class McpTransformsExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<SessionIdSealer>();
+        builder.Services.AddMetrics();
+        builder.Services.TryAddSingleton<McpMetrics>();
         builder.Services.AddOptions<SessionPinningOptions>();
         builder.Services.AddHttpClient(IdentityProviderHttp.ClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
         builder.Services.AddSingleton<IUpstreamTokenIssuer, TokenExchangeIssuer>();

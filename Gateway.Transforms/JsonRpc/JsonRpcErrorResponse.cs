@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gateway.Transforms.Telemetry;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Transforms.JsonRpc;
@@ -17,6 +18,11 @@ public static class JsonRpcErrorResponse
         ArgumentNullException.ThrowIfNull(response);
         response.StatusCode = statusCode;
         response.ContentType = "application/json";
+        if (response.HttpContext.Features.Get<McpExchange>() is { } exchange)
+        {
+            exchange.GatewayErrorCode = code;
+        }
+
         using (var writer = new Utf8JsonWriter(response.BodyWriter))
         {
             writer.WriteStartObject();

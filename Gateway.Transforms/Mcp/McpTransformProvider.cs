@@ -1,6 +1,7 @@
 using Gateway.Transforms.Headers;
 using Gateway.Transforms.Sessions;
 using Gateway.Transforms.Streaming;
+using Gateway.Transforms.Telemetry;
 using Gateway.Transforms.Tokens;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
@@ -10,7 +11,7 @@ using Yarp.ReverseProxy.Transforms.Builder;
 namespace Gateway.Transforms.Mcp;
 
 /// <summary>Adds the gateway's MCP transforms to every route marked with <see cref="McpRouteMetadata.Server"/>.</summary>
-internal sealed class McpTransformProvider(SessionIdSealer sealer, IUpstreamAuthCatalog upstreamAuth, UpstreamTokenCache tokens) : ITransformProvider
+internal sealed class McpTransformProvider(SessionIdSealer sealer, IUpstreamAuthCatalog upstreamAuth, UpstreamTokenCache tokens, McpMetrics metrics) : ITransformProvider
 {
     public void ValidateRoute(TransformRouteValidationContext context)
     {
@@ -47,6 +48,7 @@ internal sealed class McpTransformProvider(SessionIdSealer sealer, IUpstreamAuth
         context.ResponseTransforms.Add(new ConnectionNominatedResponseHeadersTransform());
         context.RequestTransforms.Add(new SessionIdRequestTransform());
         context.ResponseTransforms.Add(new SessionIdResponseTransform(sealer, server));
-        context.ResponseTransforms.Add(new EventStreamStartTransform());
+        context.ResponseTransforms.Add(new EventStreamStartTransform(metrics));
+        context.RequestTransforms.Add(new UpstreamCallStartTransform());
     }
 }

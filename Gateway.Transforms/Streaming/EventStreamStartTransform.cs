@@ -1,3 +1,4 @@
+using Gateway.Transforms.Telemetry;
 using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Transforms;
 
@@ -10,7 +11,7 @@ namespace Gateway.Transforms.Streaming;
 /// leave the client unsure the stream is open, and let the activity timeout turn a healthy stream into a 502.
 /// Must be the last response transform: nothing can change the headers once they are sent.
 /// </remarks>
-public sealed class EventStreamStartTransform : ResponseTransform
+public sealed class EventStreamStartTransform(McpMetrics metrics) : ResponseTransform
 {
     public override async ValueTask ApplyAsync(ResponseTransformContext context)
     {
@@ -19,6 +20,12 @@ public sealed class EventStreamStartTransform : ResponseTransform
         if (string.Equals(contentType, "text/event-stream", StringComparison.OrdinalIgnoreCase) && !context.HttpContext.Response.HasStarted)
         {
             context.HttpContext.Response.Headers.Remove(HeaderNames.ContentLength);
+            if (context.HttpContext.Features.Get<McpExchange>() is { } exchange)
+            {
+                exchange.EventStream = true;
+                metrics.StreamOpened(exchange.Server);
+            }
+
             // StartAsync only commits the headers; the flush puts them on the wire.
             await context.HttpContext.Response.StartAsync(context.CancellationToken).ConfigureAwait(false);
             await context.HttpContext.Response.Body.FlushAsync(context.CancellationToken).ConfigureAwait(false);

@@ -1,8 +1,10 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using Gateway.Transforms.Telemetry;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
 
@@ -20,11 +22,13 @@ public sealed class UpstreamTokenCache
     private readonly TimeProvider _time;
     private readonly UpstreamTokenCacheOptions _options;
     private readonly HybridCacheEntryOptions _failureEntry;
+    private readonly McpMetrics _metrics;
 
-    public UpstreamTokenCache(HybridCache cache, IEnumerable<IUpstreamTokenIssuer> issuers, TimeProvider time, IOptions<UpstreamTokenCacheOptions> options)
+    public UpstreamTokenCache(HybridCache cache, IEnumerable<IUpstreamTokenIssuer> issuers, TimeProvider time, IOptions<UpstreamTokenCacheOptions> options, McpMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(options);
         _cache = cache;
+        _metrics = metrics;
         _issuers = issuers.ToDictionary(i => i.Strategy, StringComparer.Ordinal);
         _time = time;
         _options = options.Value;
@@ -42,8 +46,9 @@ public sealed class UpstreamTokenCache
         ArgumentNullException.ThrowIfNull(request);
         var issuer = _issuers[request.Options.Strategy];
         var key = KeyOf(request);
-        var acquisition = new Acquisition(issuer, request);
+        var acquisition = new Acquisition(issuer, request, _metrics);
         var token = await _cache.GetOrCreateAsync(key, acquisition, static (a, ct) => a.RunAsync(ct), _failureEntry, cancellationToken: cancellationToken).ConfigureAwait(false);
+        _metrics.RecordTokenRequest(request.Server, request.Options.Strategy, !token.Succeeded ? "failed" : acquisition.Ran ? "issued" : "hit");
 
         if (acquisition.Ran && token.Succeeded)
         {
@@ -107,14 +112,17 @@ public sealed class UpstreamTokenCache
     }
 
     /// <summary>One cache miss: runs the issuer and notes that it ran, so the caller can give the entry its real lifetime.</summary>
-    private sealed class Acquisition(IUpstreamTokenIssuer issuer, UpstreamTokenRequest request)
+    private sealed class Acquisition(IUpstreamTokenIssuer issuer, UpstreamTokenRequest request, McpMetrics metrics)
     {
         public bool Ran { get; private set; }
 
         public async ValueTask<UpstreamToken> RunAsync(CancellationToken cancellationToken)
         {
             Ran = true;
-            return await issuer.IssueAsync(request, cancellationToken).ConfigureAwait(false);
+            var started = Stopwatch.GetTimestamp();
+            var token = await issuer.IssueAsync(request, cancellationToken).ConfigureAwait(false);
+            metrics.RecordTokenAcquisition(request.Options.Strategy, Stopwatch.GetElapsedTime(started).TotalSeconds, token.Succeeded);
+            return token;
         }
     }
 }
