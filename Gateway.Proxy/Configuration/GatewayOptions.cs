@@ -152,6 +152,9 @@ public sealed class McpServerOptions
     /// <summary>Active probing of the destinations, so new sessions avoid dead ones.</summary>
     public HealthCheckOptions HealthCheck { get; init; } = new();
 
+    /// <summary>When to stop sending to a destination that keeps failing.</summary>
+    public CircuitBreakerOptions CircuitBreaker { get; init; } = new();
+
     /// <summary>What callers of this server must present.</summary>
     public ServerAuthOptions Auth { get; init; } = new();
 
@@ -206,6 +209,27 @@ public sealed class HealthCheckOptions
 
     /// <summary>How long one probe may take.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>
+/// <c>servers.&lt;name&gt;.circuitBreaker</c>: one breaker per destination, counting transport failures, timeouts
+/// and 5xx answers (not 4xx, not JSON-RPC errors inside 200s).
+/// </summary>
+public sealed record CircuitBreakerOptions
+{
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>The share of failed requests in <see cref="SamplingDuration"/> that opens the circuit.</summary>
+    public double FailureRatio { get; init; } = 0.5;
+
+    /// <summary>The fewest requests in <see cref="SamplingDuration"/> before the ratio counts.</summary>
+    public int MinimumThroughput { get; init; } = 10;
+
+    /// <summary>The window over which failures are counted.</summary>
+    public TimeSpan SamplingDuration { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an open circuit refuses requests before one probe request is let through.</summary>
+    public TimeSpan BreakDuration { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>The values of <see cref="McpServerOptions.Transport"/>.</summary>

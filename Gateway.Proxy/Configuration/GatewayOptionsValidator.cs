@@ -251,6 +251,7 @@ public sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOp
         ValidatePositive($"{key}.timeouts.activity", server.Timeouts.Activity, errors);
         ValidatePositive($"{key}.healthCheck.interval", server.HealthCheck.Interval, errors);
         ValidatePositive($"{key}.healthCheck.timeout", server.HealthCheck.Timeout, errors);
+        ValidateCircuitBreaker($"{key}.circuitBreaker", server.CircuitBreaker, errors);
 
         foreach (var (header, value) in server.Headers)
         {
@@ -279,6 +280,30 @@ public sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOp
         if (value is < MinBodyBytes or > MaxBodyBytes)
         {
             errors.Add($"{key}: {value} is out of range. Give a byte count from {MinBodyBytes} to {MaxBodyBytes}, e.g. 4194304 for 4 MiB.");
+        }
+    }
+
+    private static void ValidateCircuitBreaker(string key, CircuitBreakerOptions breaker, List<string> errors)
+    {
+        // Polly's own limits.
+        if (breaker.FailureRatio is <= 0 or > 1)
+        {
+            errors.Add($"{key}.failureRatio: '{breaker.FailureRatio}' is out of range. Give a share above 0 and at most 1, e.g. 0.5.");
+        }
+
+        if (breaker.MinimumThroughput < 2)
+        {
+            errors.Add($"{key}.minimumThroughput: '{breaker.MinimumThroughput}' is too small. Give at least 2.");
+        }
+
+        if (breaker.SamplingDuration < TimeSpan.FromMilliseconds(500))
+        {
+            errors.Add($"{key}.samplingDuration: '{breaker.SamplingDuration}' is too short. Give at least '00:00:00.5'.");
+        }
+
+        if (breaker.BreakDuration < TimeSpan.FromMilliseconds(500) || breaker.BreakDuration > TimeSpan.FromDays(1))
+        {
+            errors.Add($"{key}.breakDuration: '{breaker.BreakDuration}' is out of range. Give between '00:00:00.5' and '1.00:00:00'.");
         }
     }
 

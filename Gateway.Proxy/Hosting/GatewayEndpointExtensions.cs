@@ -1,6 +1,7 @@
 using Gateway.Proxy.Api;
 using Gateway.Proxy.Health;
 using Gateway.Proxy.Mcp;
+using Gateway.Proxy.Resilience;
 using Gateway.Proxy.Telemetry;
 using Gateway.Transforms.JsonRpc;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -36,7 +37,9 @@ public static class GatewayEndpointExtensions
             pipeline.UseMiddleware<UpstreamErrorMiddleware>();
             pipeline.UseMiddleware<McpRequestGuardMiddleware>();
             pipeline.UseMcpSessionPinning();
+            pipeline.UseMiddleware<CircuitFilterMiddleware>();
             pipeline.UseLoadBalancing();
+            pipeline.UseMiddleware<CircuitGuardMiddleware>();
             pipeline.UsePassiveHealthChecks();
         });
         return app;

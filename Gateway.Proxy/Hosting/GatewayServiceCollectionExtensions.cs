@@ -5,6 +5,7 @@ using Gateway.Proxy.Forwarding;
 using Gateway.Proxy.Health;
 using Gateway.Proxy.Identity;
 using Gateway.Proxy.Mcp;
+using Gateway.Proxy.Resilience;
 using Gateway.Proxy.Stdio;
 using Gateway.StdioBridge.Configuration;
 using Gateway.StdioBridge.Hosting;
@@ -48,6 +49,7 @@ public static class GatewayServiceCollectionExtensions
             accessKey: Convert.ToHexString(RandomNumberGenerator.GetBytes(32))));
         services.AddHostedService<StdioBridgeService>();
         services.AddSingleton<UpstreamAddresses>();
+        services.AddSingleton<DestinationCircuitBreakers>();
 
         services.AddGatewayAuthentication(initialRoutes.Gateway);
         services.AddSingleton<IUpstreamAuthCatalog, RoutesUpstreamAuthCatalog>();

@@ -45,4 +45,7 @@ public static class JsonRpcErrorCodes
 
     /// <summary>The gateway could not obtain a token for the upstream: the IdP refused or is unreachable.</summary>
     public const int UpstreamTokenUnavailable = -31010;
+
+    /// <summary>Every destination of the server has failed too often and its circuit is open; retry after <c>Retry-After</c>.</summary>
+    public const int UpstreamCircuitOpen = -31011;
 }
