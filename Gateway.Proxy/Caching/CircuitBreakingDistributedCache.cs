@@ -1,9 +1,5 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Caching.Distributed;
-using Polly;
-using Polly.CircuitBreaker;
-using Polly.Timeout;
-using StackExchange.Redis;
 
 namespace Gateway.Proxy.Caching;
 
@@ -12,47 +8,22 @@ namespace Gateway.Proxy.Caching;
 /// are dropped at once, so the gateway keeps serving from memory instead of waiting on timeouts. Failures are
 /// logged, counted (<c>gateway.token_cache.l2_failures</c>) and shown by the <c>token-cache</c> health check.
 /// </summary>
-internal sealed partial class CircuitBreakingDistributedCache : IDistributedCache
+internal sealed class CircuitBreakingDistributedCache : IDistributedCache
 {
     public const string MeterName = "Gateway.TokenCache";
-    private static readonly TimeSpan OperationTimeout = TimeSpan.FromSeconds(1);
     private readonly IDistributedCache _inner;
-    private readonly ResiliencePipeline _pipeline;
-    private readonly CircuitBreakerStateProvider _state = new();
+    private readonly RedisCircuit _circuit;
     private readonly Counter<long> _failures;
-    private readonly ILogger<CircuitBreakingDistributedCache> _logger;
 
     public CircuitBreakingDistributedCache(IDistributedCache inner, TimeProvider time, IMeterFactory meters, ILogger<CircuitBreakingDistributedCache> logger)
     {
         _inner = inner;
-        _logger = logger;
+        _circuit = new RedisCircuit("Token cache", time, logger);
         _failures = meters.Create(MeterName).CreateCounter<long>("gateway.token_cache.l2_failures", description: "Token cache operations on Redis that failed or were skipped while it is unreachable.");
-        _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
-            {
-                FailureRatio = 0.5,
-                MinimumThroughput = 2,
-                SamplingDuration = TimeSpan.FromSeconds(10),
-                BreakDuration = TimeSpan.FromSeconds(15),
-                StateProvider = _state,
-                ShouldHandle = new PredicateBuilder().Handle<RedisException>().Handle<TimeoutRejectedException>().Handle<TimeoutException>(),
-                OnOpened = args =>
-                {
-                    LogOpened(_logger, args.BreakDuration, args.Outcome.Exception?.Message);
-                    return ValueTask.CompletedTask;
-                },
-                OnClosed = _ =>
-                {
-                    LogClosed(_logger);
-                    return ValueTask.CompletedTask;
-                },
-            })
-            .AddTimeout(OperationTimeout)
-            .Build();
     }
 
     /// <summary>Whether Redis is in use; false while the circuit is open.</summary>
-    public bool Available => _state.CircuitState is CircuitState.Closed or CircuitState.HalfOpen;
+    public bool Available => _circuit.Available;
 
     public byte[]? Get(string key) => GetAsync(key).GetAwaiter().GetResult();
 
@@ -88,31 +59,15 @@ internal sealed partial class CircuitBreakingDistributedCache : IDistributedCach
 
     private async ValueTask<byte[]?> RunAsync(Func<Call, CancellationToken, ValueTask<byte[]?>> operation, Call call, CancellationToken cancellationToken)
     {
-        try
-        {
-            return await _pipeline.ExecuteAsync(static (state, ct) => state.Operation(state.Call, ct), (Operation: operation, Call: call), cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is BrokenCircuitException or RedisException or TimeoutRejectedException or TimeoutException)
+        var (succeeded, value) = await _circuit.TryRunAsync(operation, call, cancellationToken).ConfigureAwait(false);
+        if (!succeeded)
         {
             // A miss or a dropped write: the token comes from (or stays in) this replica's memory instead.
             _failures.Add(1);
-            if (ex is not BrokenCircuitException)
-            {
-                LogFailed(_logger, ex.Message);
-            }
-
-            return null;
         }
+
+        return value;
     }
 
     private sealed record Call(IDistributedCache Inner, string Key, byte[]? Value, DistributedCacheEntryOptions? Options);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Token cache: Redis failed ({Detail}); serving from memory.")]
-    private static partial void LogFailed(ILogger logger, string detail);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Token cache: Redis is unreachable; tokens are cached in this replica's memory only for the next {BreakDuration}. {Detail}")]
-    private static partial void LogOpened(ILogger logger, TimeSpan breakDuration, string? detail);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Token cache: Redis is reachable again.")]
-    private static partial void LogClosed(ILogger logger);
 }

@@ -49,6 +49,9 @@ public sealed class GatewaySettings
 
     /// <summary>The cache of tokens obtained for upstreams (takes effect at start-up).</summary>
     public TokenCacheSettings TokenCache { get; init; } = new();
+
+    /// <summary>Where rate-limit counters are shared between replicas (takes effect at start-up).</summary>
+    public RateLimitingSettings RateLimiting { get; init; } = new();
 }
 
 /// <summary>The <c>gateway.auth</c> section: inbound JWT bearer validation. Set <see cref="Authority"/> or <see cref="Entra"/>.</summary>
@@ -102,6 +105,13 @@ public sealed class TokenCacheSettings
     public TimeSpan FailureLifetime { get; init; } = TimeSpan.FromSeconds(5);
 }
 
+/// <summary>The <c>gateway.rateLimiting</c> section.</summary>
+public sealed class RateLimitingSettings
+{
+    /// <summary>A Redis connection string; unset, or while Redis is unreachable, each replica limits on its own.</summary>
+    public string? Redis { get; init; }
+}
+
 /// <summary>The <c>gateway.sessions</c> section.</summary>
 public sealed class SessionSettings
 {
@@ -151,6 +161,9 @@ public sealed class McpServerOptions
 
     /// <summary>Active probing of the destinations, so new sessions avoid dead ones.</summary>
     public HealthCheckOptions HealthCheck { get; init; } = new();
+
+    /// <summary>How many requests each caller may send to this server, and to each of its tools.</summary>
+    public RateLimitOptions? RateLimit { get; init; }
 
     /// <summary>When to stop sending to a destination that keeps failing.</summary>
     public CircuitBreakerOptions CircuitBreaker { get; init; } = new();
@@ -230,6 +243,25 @@ public sealed record CircuitBreakerOptions
 
     /// <summary>How long an open circuit refuses requests before one probe request is let through.</summary>
     public TimeSpan BreakDuration { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// <c>servers.&lt;name&gt;.rateLimit</c>: a token bucket per caller (issuer and subject, or client IP when anonymous)
+/// refilled at <see cref="RequestsPerMinute"/>, holding at most <see cref="Burst"/>. JSON-RPC requests count;
+/// notifications, responses, GET streams and DELETE do not.
+/// </summary>
+public sealed record RateLimitOptions
+{
+    public int RequestsPerMinute { get; init; }
+
+    /// <summary>The most requests a caller may send at once after a quiet spell; unset, a sixth of a minute's worth (at least 1).</summary>
+    public int? Burst { get; init; }
+
+    /// <summary>Limits of their own for some tools (<c>tools/call</c> by <c>params.name</c>), on top of the server's.</summary>
+    public Dictionary<string, RateLimitOptions> Tools { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>The bucket size in force.</summary>
+    public int EffectiveBurst => Burst ?? Math.Max(1, RequestsPerMinute / 6);
 }
 
 /// <summary>The values of <see cref="McpServerOptions.Transport"/>.</summary>

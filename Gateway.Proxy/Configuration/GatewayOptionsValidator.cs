@@ -252,6 +252,14 @@ public sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOp
         ValidatePositive($"{key}.healthCheck.interval", server.HealthCheck.Interval, errors);
         ValidatePositive($"{key}.healthCheck.timeout", server.HealthCheck.Timeout, errors);
         ValidateCircuitBreaker($"{key}.circuitBreaker", server.CircuitBreaker, errors);
+        if (server.RateLimit is { } rateLimit)
+        {
+            ValidateRateLimit($"{key}.rateLimit", rateLimit, errors);
+            foreach (var (tool, toolLimit) in rateLimit.Tools)
+            {
+                ValidateRateLimit($"{key}.rateLimit.tools.{tool}", toolLimit, errors);
+            }
+        }
 
         foreach (var (header, value) in server.Headers)
         {
@@ -280,6 +288,19 @@ public sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOp
         if (value is < MinBodyBytes or > MaxBodyBytes)
         {
             errors.Add($"{key}: {value} is out of range. Give a byte count from {MinBodyBytes} to {MaxBodyBytes}, e.g. 4194304 for 4 MiB.");
+        }
+    }
+
+    private static void ValidateRateLimit(string key, RateLimitOptions limit, List<string> errors)
+    {
+        if (limit.RequestsPerMinute is < 1 or > 1_000_000)
+        {
+            errors.Add($"{key}.requestsPerMinute: '{limit.RequestsPerMinute}' is out of range. Give between 1 and 1000000 requests per minute per caller.");
+        }
+
+        if (limit.Burst is < 1 or > 1_000_000)
+        {
+            errors.Add($"{key}.burst: '{limit.Burst}' is out of range. Give between 1 and 1000000.");
         }
     }
 

@@ -1,6 +1,7 @@
 using Gateway.Proxy.Api;
 using Gateway.Proxy.Health;
 using Gateway.Proxy.Mcp;
+using Gateway.Proxy.RateLimiting;
 using Gateway.Proxy.Resilience;
 using Gateway.Proxy.Telemetry;
 using Gateway.Transforms.JsonRpc;
@@ -36,6 +37,7 @@ public static class GatewayEndpointExtensions
         {
             pipeline.UseMiddleware<UpstreamErrorMiddleware>();
             pipeline.UseMiddleware<McpRequestGuardMiddleware>();
+            pipeline.UseMiddleware<RateLimitMiddleware>();
             pipeline.UseMcpSessionPinning();
             pipeline.UseMiddleware<CircuitFilterMiddleware>();
             pipeline.UseLoadBalancing();

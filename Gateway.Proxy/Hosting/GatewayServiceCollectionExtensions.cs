@@ -5,6 +5,7 @@ using Gateway.Proxy.Forwarding;
 using Gateway.Proxy.Health;
 using Gateway.Proxy.Identity;
 using Gateway.Proxy.Mcp;
+using Gateway.Proxy.RateLimiting;
 using Gateway.Proxy.Resilience;
 using Gateway.Proxy.Stdio;
 using Gateway.StdioBridge.Configuration;
@@ -50,6 +51,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddHostedService<StdioBridgeService>();
         services.AddSingleton<UpstreamAddresses>();
         services.AddSingleton<DestinationCircuitBreakers>();
+        services.AddSingleton<CallerRateLimiter>();
 
         services.AddGatewayAuthentication(initialRoutes.Gateway);
         services.AddSingleton<IUpstreamAuthCatalog, RoutesUpstreamAuthCatalog>();

@@ -48,4 +48,7 @@ public static class JsonRpcErrorCodes
 
     /// <summary>Every destination of the server has failed too often and its circuit is open; retry after <c>Retry-After</c>.</summary>
     public const int UpstreamCircuitOpen = -31011;
+
+    /// <summary>The caller sent more requests than the server's (or the tool's) rate limit allows; retry after <c>Retry-After</c>.</summary>
+    public const int RateLimited = -31012;
 }

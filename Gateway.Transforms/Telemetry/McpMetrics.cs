@@ -51,6 +51,7 @@ public sealed class McpMetrics
     private readonly Counter<long> _sessionsStarted;
     private readonly UpDownCounter<long> _openStreams;
     private readonly Counter<long> _tokenRequests;
+    private readonly Counter<long> _rateLimited;
     private readonly Histogram<double> _tokenAcquisitionDuration;
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _toolNames = new(StringComparer.Ordinal);
 
@@ -64,6 +65,7 @@ public sealed class McpMetrics
         _sessionDuration = meter.CreateHistogram("mcp.server.session.duration", "s", "Sessions ended by the client (DELETE), from initialize to end.", advice: buckets);
         _sessionsStarted = meter.CreateCounter<long>("mcp.gateway.sessions.started", "{session}", "Sessions created through the gateway.");
         _openStreams = meter.CreateUpDownCounter<long>("mcp.gateway.streams.open", "{stream}", "SSE responses being relayed now.");
+        _rateLimited = meter.CreateCounter<long>("mcp.gateway.rate_limit.rejections", "{request}", "Requests refused by a rate limit, by scope: server or tool.");
         _tokenRequests = meter.CreateCounter<long>("mcp.gateway.upstream_token.requests", "{request}", "Upstream tokens asked of the token cache, by result: hit, issued or failed.");
         _tokenAcquisitionDuration = meter.CreateHistogram("mcp.gateway.upstream_token.acquisition.duration", "s", "Calls to the identity provider for upstream tokens (token exchange, OBO, client credentials).", advice: buckets);
     }
@@ -95,6 +97,9 @@ public sealed class McpMetrics
     public void StreamOpened(string server) => _openStreams.Add(1, new KeyValuePair<string, object?>(ServerTag, server));
 
     public void StreamClosed(string server) => _openStreams.Add(-1, new KeyValuePair<string, object?>(ServerTag, server));
+
+    public void RecordRateLimited(string server, string scope) =>
+        _rateLimited.Add(1, new KeyValuePair<string, object?>(ServerTag, server), new KeyValuePair<string, object?>("mcp.gateway.rate_limit.scope", scope));
 
     /// <summary>One answer of the token cache: <c>hit</c>, <c>issued</c> (the IdP was asked and gave one) or <c>failed</c>.</summary>
     public void RecordTokenRequest(string server, string strategy, string result) =>
