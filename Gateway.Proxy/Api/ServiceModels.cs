@@ -15,9 +15,24 @@ public sealed record ServiceHealth(string Name, string Status, IReadOnlyList<Des
 /// <summary>One destination's probe: an MCP handshake and a ping.</summary>
 public sealed record DestinationProbe(string Url, bool Healthy, double LatencyMs, string? ProtocolVersion, string? ServerName, string? ServerVersion, string? Error);
 
+/// <summary><c>GET /api/v1/dashboard/overview</c>: the gateway at a glance.</summary>
+public sealed record DashboardOverview(
+    int Servers, int Destinations, long Requests, long Failed, long SessionsStarted, long SessionsEnded, long OpenStreams, long RateLimited,
+    int CircuitsOpen, int CircuitsHalfOpen, double UptimeSeconds);
+
+/// <summary>One server in <c>GET /api/v1/dashboard/services/health</c>.</summary>
+public sealed record DashboardService(
+    string Name, string Path, long Requests, long Failed, long SessionsStarted, long SessionsEnded, long OpenStreams, long RateLimited,
+    IReadOnlyList<DashboardDestination> Destinations);
+
+/// <summary>A destination's health as YARP's probes see it, and its circuit.</summary>
+public sealed record DashboardDestination(string Url, string ActiveHealth, string PassiveHealth, string Circuit);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ServiceInfo))]
 [JsonSerializable(typeof(IReadOnlyList<ServiceInfo>))]
 [JsonSerializable(typeof(ServiceHealth))]
+[JsonSerializable(typeof(DashboardOverview))]
+[JsonSerializable(typeof(IReadOnlyList<DashboardService>))]
 [JsonSerializable(typeof(Gateway.Proxy.Identity.ProtectedResourceMetadata))]
 internal sealed partial class GatewayJsonContext : JsonSerializerContext;

@@ -1,5 +1,6 @@
 using Gateway.Proxy.Configuration;
 using Gateway.Proxy.Forwarding;
+using Gateway.Proxy.Identity;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
 
@@ -10,7 +11,7 @@ internal static class ServicesApi
 {
     public static IEndpointRouteBuilder MapServicesApi(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapGroup("/api/v1/services");
+        var group = endpoints.MapGroup("/api/v1/services").RequireGatewayAdmin();
         group.MapGet("/", (RoutesConfigStore routes, IProxyStateLookup state, UpstreamAddresses addresses) =>
             Results.Json<IReadOnlyList<ServiceInfo>>([.. routes.Current.Servers.Select(s => Describe(s.Key, s.Value, state, addresses))], GatewayJsonContext.Default.IReadOnlyListServiceInfo));
 
@@ -46,7 +47,7 @@ internal static class ServicesApi
             [.. addresses.Of(name, server).Select(url => DescribeDestination(url, cluster))]);
     }
 
-    private static DestinationInfo DescribeDestination(string url, ClusterState? cluster)
+    internal static DestinationInfo DescribeDestination(string url, ClusterState? cluster)
     {
         var health = cluster?.Destinations.TryGetValue(url, out var destination) == true ? destination.Health : null;
         return new DestinationInfo(url, Describe(health?.Active), Describe(health?.Passive));

@@ -50,6 +50,9 @@ public sealed class GatewaySettings
     /// <summary>The cache of tokens obtained for upstreams (takes effect at start-up).</summary>
     public TokenCacheSettings TokenCache { get; init; } = new();
 
+    /// <summary>How the gateway stops on SIGTERM (takes effect at start-up).</summary>
+    public ShutdownSettings Shutdown { get; init; } = new();
+
     /// <summary>Where rate-limit counters are shared between replicas (takes effect at start-up).</summary>
     public RateLimitingSettings RateLimiting { get; init; } = new();
 }
@@ -74,6 +77,12 @@ public sealed class AuthSettings
 
     /// <summary>The signing algorithms accepted; asymmetric ones only.</summary>
     public List<string> Algorithms { get; init; } = [];
+
+    /// <summary>Roles (<c>roles</c> claim) of which a token must carry one to use <c>/api/v1</c>; <c>mcp-admin</c> when empty.</summary>
+    public List<string> AdminRoles { get; init; } = [];
+
+    /// <summary>The admin roles in force.</summary>
+    public IReadOnlyList<string> EffectiveAdminRoles => AdminRoles.Count > 0 ? AdminRoles : ["mcp-admin"];
 }
 
 /// <summary>The <c>gateway.auth.entra</c> section: the gateway's app registration.</summary>
@@ -103,6 +112,18 @@ public sealed class TokenCacheSettings
 
     /// <summary>How long a refused or failed token request is remembered.</summary>
     public TimeSpan FailureLifetime { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>
+/// The <c>gateway.shutdown</c> section. On SIGTERM readiness fails at once; the gateway keeps serving for
+/// <see cref="DrainDelay"/> so load balancers stop sending, then closes standalone GET streams (clients reconnect
+/// elsewhere) and lets requests in flight finish until <see cref="GracePeriod"/> is over.
+/// </summary>
+public sealed class ShutdownSettings
+{
+    public TimeSpan DrainDelay { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan GracePeriod { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>The <c>gateway.rateLimiting</c> section.</summary>

@@ -84,6 +84,11 @@ public sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOp
             errors.Add($"gateway.publicUrl: '{publicUrl}' is not an absolute http(s) URL without query, e.g. 'https://gateway.example.com'.");
         }
 
+        if (gateway.Shutdown.DrainDelay < TimeSpan.Zero || gateway.Shutdown.DrainDelay >= gateway.Shutdown.GracePeriod)
+        {
+            errors.Add($"gateway.shutdown: drainDelay '{gateway.Shutdown.DrainDelay}' must be at least zero and shorter than gracePeriod '{gateway.Shutdown.GracePeriod}' (defaults 00:00:05 and 00:00:30).");
+        }
+
         ValidatePositive("gateway.tokenCache.safetyMargin", gateway.TokenCache.SafetyMargin, errors);
         ValidatePositive("gateway.tokenCache.failureLifetime", gateway.TokenCache.FailureLifetime, errors);
         if (gateway.Auth is { } auth)

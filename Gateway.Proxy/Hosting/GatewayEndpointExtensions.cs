@@ -17,9 +17,13 @@ public static class GatewayEndpointExtensions
     public static WebApplication MapMcpGateway(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+
+        // Uptime counts from here.
+        app.Services.GetRequiredService<ProcessStart>();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(RoutesHealthCheck.ReadyTag) });
         app.MapServicesApi();
+        app.MapDashboardApi();
         app.MapProtectedResourceMetadata();
         app.MapPrometheusScrapingEndpoint();
 

@@ -51,6 +51,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddHostedService<StdioBridgeService>();
         services.AddSingleton<UpstreamAddresses>();
         services.AddSingleton<DestinationCircuitBreakers>();
+        services.AddSingleton(sp => new ProcessStart(sp.GetRequiredService<TimeProvider>().GetUtcNow()));
         services.AddSingleton<CallerRateLimiter>();
 
         services.AddGatewayAuthentication(initialRoutes.Gateway);
@@ -65,7 +66,12 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<IForwarderHttpClientFactory, McpForwarderHttpClientFactory>();
         services.AddSingleton<IActiveHealthCheckPolicy, McpEndpointHealthPolicy>();
 
-        var health = services.AddHealthChecks().AddCheck<RoutesHealthCheck>("routes", tags: [RoutesHealthCheck.ReadyTag]);
+        services.AddSingleton<GracefulShutdown>();
+        services.AddHostedService(sp => sp.GetRequiredService<GracefulShutdown>());
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = initialRoutes.Gateway.Shutdown.GracePeriod);
+        var health = services.AddHealthChecks()
+            .AddCheck<RoutesHealthCheck>("routes", tags: [RoutesHealthCheck.ReadyTag])
+            .AddCheck<ShutdownHealthCheck>("shutdown", tags: [RoutesHealthCheck.ReadyTag]);
         if (!string.IsNullOrWhiteSpace(initialRoutes.Gateway.TokenCache.Redis))
         {
             services.AddRedisTokenCache(initialRoutes.Gateway.TokenCache.Redis);

@@ -17,7 +17,7 @@ public static class GatewayAuthenticationExtensions
     {
         ArgumentNullException.ThrowIfNull(gateway);
         services.AddSingleton<McpResources>();
-        services.AddAuthorization();
+        services.AddAuthorization(options => GatewayAdminPolicy.Add(options, gateway.Auth));
         services.AddSingleton<IAuthorizationPolicyProvider, McpServerPolicyProvider>();
         services.AddSingleton<IAuthorizationHandler, McpServerAccessHandler>();
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, McpChallengeWriter>();

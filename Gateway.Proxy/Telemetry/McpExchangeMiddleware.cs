@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Gateway.Proxy.Health;
 using Gateway.Transforms.JsonRpc;
 using Gateway.Transforms.Mcp;
 using Gateway.Transforms.Sessions;
@@ -11,7 +12,7 @@ namespace Gateway.Proxy.Telemetry;
 /// Measures and audits every request to <c>/mcp/&lt;server&gt;</c>, including those the gateway refuses before the
 /// proxy (401, 403): runs before authentication, records when the request has ended.
 /// </summary>
-internal sealed class McpExchangeMiddleware(RequestDelegate next, McpMetrics metrics, McpAuditLog audit, TimeProvider time)
+internal sealed class McpExchangeMiddleware(RequestDelegate next, McpMetrics metrics, McpAuditLog audit, GracefulShutdown shutdown, TimeProvider time)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -31,6 +32,10 @@ internal sealed class McpExchangeMiddleware(RequestDelegate next, McpMetrics met
             context.Features.Set<IHttpResponseBodyFeature>(body);
         }
 
+        // A standalone GET stream never ends by itself: on shutdown it is closed so the client reconnects elsewhere.
+        using var streamClosing = HttpMethods.IsGet(context.Request.Method)
+            ? shutdown.StreamsClosing.Register(static c => ((HttpContext)c!).Abort(), context)
+            : default;
         try
         {
             await next(context).ConfigureAwait(false);
@@ -71,6 +76,7 @@ internal sealed class McpExchangeMiddleware(RequestDelegate next, McpMetrics met
         }
 
         var errorCode = exchange.GatewayErrorCode != 0 ? exchange.GatewayErrorCode : (int?)null;
+        var failed = errorCode is not null || status >= StatusCodes.Status400BadRequest;
         if (errorCode is { } code)
         {
             tags.Add(McpMetrics.ErrorTypeTag, McpMetrics.ErrorTypeOf(code));
@@ -80,7 +86,7 @@ internal sealed class McpExchangeMiddleware(RequestDelegate next, McpMetrics met
             tags.Add(McpMetrics.ErrorTypeTag, context.RequestAborted.IsCancellationRequested ? "cancelled" : McpMetrics.ErrorTypeOf(status));
         }
 
-        metrics.RecordServerOperation(elapsed.TotalSeconds, tags);
+        metrics.RecordServerOperation(exchange.Server, failed, elapsed.TotalSeconds, tags);
         if (exchange.UpstreamStartTimestamp != 0)
         {
             metrics.RecordClientOperation(Stopwatch.GetElapsedTime(exchange.UpstreamStartTimestamp).TotalSeconds, tags);

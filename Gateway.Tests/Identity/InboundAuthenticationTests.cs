@@ -243,7 +243,7 @@ public sealed class InboundAuthenticationTests : IAsyncLifetime
         }
 
         var before = _idp.JwksRequests;
-        await Parallel.ForAsync(0, 1000, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = Ct }, async (i, ct) =>
+        await Parallel.ForAsync(0, 1000, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = Ct }, async (i, ct) =>
         {
             using var response = await SendInitializeAsync("demo", Forge("unknown-kid"));
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);

@@ -39,7 +39,8 @@ public sealed class TestGateway : IAsyncDisposable
         await File.WriteAllTextAsync(routesPath, routes);
         var logs = new CapturedLogs();
         var app = await GatewayApplication.BuildAsync(
-            ["--routes", routesPath, "--port", "0", "--environment", "Production", .. extraArgs],
+            // No drain on stop (unless the routes file sets one): a test's gateway has no load balancer to wait for.
+            ["--routes", routesPath, "--port", "0", "--environment", "Production", "--gateway:shutdown:drainDelay", "00:00:00", .. extraArgs],
             builder => builder.Logging.AddProvider(logs));
         await app.StartAsync();
         return new TestGateway(app, routesPath, logs);

@@ -54,6 +54,7 @@ public sealed class McpMetrics
     private readonly Counter<long> _rateLimited;
     private readonly Histogram<double> _tokenAcquisitionDuration;
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _toolNames = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, McpServerTotals> _totals = new(StringComparer.Ordinal);
 
     public McpMetrics(IMeterFactory meters)
     {
@@ -85,21 +86,51 @@ public sealed class McpMetrics
         return names.Count < MaxToolNamesPerServer && names.TryAdd(tool, true) ? tool : Other;
     }
 
-    public void RecordServerOperation(double seconds, in TagList tags) => _serverDuration.Record(seconds, tags);
+    /// <summary>Running totals per server since start, for the admin API (the instruments are for Prometheus).</summary>
+    public McpServerTotals TotalsOf(string server) => _totals.GetOrAdd(server, static _ => new McpServerTotals());
+
+    public void RecordServerOperation(string server, bool failed, double seconds, in TagList tags)
+    {
+        _serverDuration.Record(seconds, tags);
+        var totals = TotalsOf(server);
+        Interlocked.Increment(ref totals.RequestCount);
+        if (failed)
+        {
+            Interlocked.Increment(ref totals.FailedCount);
+        }
+    }
 
     public void RecordClientOperation(double seconds, in TagList tags) => _clientDuration.Record(seconds, tags);
 
-    public void RecordSessionEnded(string server, TimeSpan duration) =>
+    public void RecordSessionEnded(string server, TimeSpan duration)
+    {
         _sessionDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>(ServerTag, server));
+        Interlocked.Increment(ref TotalsOf(server).SessionsEndedCount);
+    }
 
-    public void RecordSessionStarted(string server) => _sessionsStarted.Add(1, new KeyValuePair<string, object?>(ServerTag, server));
+    public void RecordSessionStarted(string server)
+    {
+        _sessionsStarted.Add(1, new KeyValuePair<string, object?>(ServerTag, server));
+        Interlocked.Increment(ref TotalsOf(server).SessionsStartedCount);
+    }
 
-    public void StreamOpened(string server) => _openStreams.Add(1, new KeyValuePair<string, object?>(ServerTag, server));
+    public void StreamOpened(string server)
+    {
+        _openStreams.Add(1, new KeyValuePair<string, object?>(ServerTag, server));
+        Interlocked.Increment(ref TotalsOf(server).OpenStreamCount);
+    }
 
-    public void StreamClosed(string server) => _openStreams.Add(-1, new KeyValuePair<string, object?>(ServerTag, server));
+    public void StreamClosed(string server)
+    {
+        _openStreams.Add(-1, new KeyValuePair<string, object?>(ServerTag, server));
+        Interlocked.Decrement(ref TotalsOf(server).OpenStreamCount);
+    }
 
-    public void RecordRateLimited(string server, string scope) =>
+    public void RecordRateLimited(string server, string scope)
+    {
         _rateLimited.Add(1, new KeyValuePair<string, object?>(ServerTag, server), new KeyValuePair<string, object?>("mcp.gateway.rate_limit.scope", scope));
+        Interlocked.Increment(ref TotalsOf(server).RateLimitedCount);
+    }
 
     /// <summary>One answer of the token cache: <c>hit</c>, <c>issued</c> (the IdP was asked and gave one) or <c>failed</c>.</summary>
     public void RecordTokenRequest(string server, string strategy, string result) =>
@@ -118,4 +149,30 @@ public sealed class McpMetrics
 
     /// <summary>An error code or HTTP status as the <c>error.type</c> label wants it.</summary>
     public static string ErrorTypeOf(int code) => code.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>What one server has seen since the gateway started.</summary>
+public sealed class McpServerTotals
+{
+    // Fields, so the metric methods can update them with Interlocked.
+    internal long RequestCount;
+    internal long FailedCount;
+    internal long SessionsStartedCount;
+    internal long SessionsEndedCount;
+    internal long OpenStreamCount;
+    internal long RateLimitedCount;
+
+    public long Requests => Interlocked.Read(ref RequestCount);
+
+    /// <summary>Requests answered with an error status (the gateway's own refusals included).</summary>
+    public long Failed => Interlocked.Read(ref FailedCount);
+
+    public long SessionsStarted => Interlocked.Read(ref SessionsStartedCount);
+
+    /// <summary>Sessions the client ended (DELETE); the others end by expiry, unseen.</summary>
+    public long SessionsEnded => Interlocked.Read(ref SessionsEndedCount);
+
+    public long OpenStreams => Interlocked.Read(ref OpenStreamCount);
+
+    public long RateLimited => Interlocked.Read(ref RateLimitedCount);
 }

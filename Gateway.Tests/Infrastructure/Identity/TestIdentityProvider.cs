@@ -57,7 +57,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
         _app = app;
         Issuer = issuer;
         SigningKey = signingKey;
-        Http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        Http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
     }
 
     /// <summary>What the IdP logged (warnings and worse): why it refused a request.</summary>

@@ -1,0 +1,68 @@
+using Gateway.Proxy.Configuration;
+using Gateway.Proxy.Forwarding;
+using Gateway.Proxy.Identity;
+using Gateway.Proxy.Resilience;
+using Gateway.Transforms.Telemetry;
+using Polly.CircuitBreaker;
+using Yarp.ReverseProxy;
+
+namespace Gateway.Proxy.Api;
+
+/// <summary><c>/api/v1/dashboard</c>: totals since start, per-server health and circuit states, for a dashboard or a person.</summary>
+internal static class DashboardApi
+{
+    public static IEndpointRouteBuilder MapDashboardApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/api/v1/dashboard").RequireGatewayAdmin();
+        group.MapGet("/overview", (RoutesConfigStore routes, UpstreamAddresses addresses, McpMetrics metrics, DestinationCircuitBreakers breakers, TimeProvider time, ProcessStart start) =>
+        {
+            var servers = routes.Current.Servers;
+            var totals = servers.Keys.Select(metrics.TotalsOf).ToList();
+            var circuits = breakers.All.Where(b => servers.ContainsKey(b.Server)).Select(b => b.State).ToList();
+            return Results.Json(
+                new DashboardOverview(
+                    servers.Count,
+                    servers.Sum(s => addresses.Of(s.Key, s.Value).Count),
+                    totals.Sum(t => t.Requests),
+                    totals.Sum(t => t.Failed),
+                    totals.Sum(t => t.SessionsStarted),
+                    totals.Sum(t => t.SessionsEnded),
+                    totals.Sum(t => t.OpenStreams),
+                    totals.Sum(t => t.RateLimited),
+                    circuits.Count(c => c is CircuitState.Open or CircuitState.Isolated),
+                    circuits.Count(c => c == CircuitState.HalfOpen),
+                    Math.Round((time.GetUtcNow() - start.At).TotalSeconds, 1)),
+                GatewayJsonContext.Default.DashboardOverview);
+        });
+
+        group.MapGet("/services/health", (RoutesConfigStore routes, UpstreamAddresses addresses, McpMetrics metrics, DestinationCircuitBreakers breakers, IProxyStateLookup state) =>
+        {
+            var services = routes.Current.Servers.Select(s =>
+            {
+                state.TryGetCluster(s.Key, out var cluster);
+                var totals = metrics.TotalsOf(s.Key);
+                var destinations = addresses.Of(s.Key, s.Value).Select(url =>
+                {
+                    var health = ServicesApi.DescribeDestination(url, cluster);
+                    var circuit = s.Value.CircuitBreaker.Enabled ? breakers.For(s.Key, url, s.Value.CircuitBreaker).State : CircuitState.Closed;
+                    return new DashboardDestination(url, health.ActiveHealth, health.PassiveHealth, Describe(circuit));
+                });
+                return new DashboardService(s.Key, McpProxyConfigProvider.PathOf(s.Key), totals.Requests, totals.Failed, totals.SessionsStarted,
+                    totals.SessionsEnded, totals.OpenStreams, totals.RateLimited, [.. destinations]);
+            });
+            return Results.Json<IReadOnlyList<DashboardService>>([.. services], GatewayJsonContext.Default.IReadOnlyListDashboardService);
+        });
+
+        return endpoints;
+    }
+
+    private static string Describe(CircuitState state) => state switch
+    {
+        CircuitState.Open or CircuitState.Isolated => "open",
+        CircuitState.HalfOpen => "half-open",
+        _ => "closed",
+    };
+}
+
+/// <summary>When the gateway started, for the uptime it reports.</summary>
+internal sealed record ProcessStart(DateTimeOffset At);

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using Gateway.Tests.Infrastructure;
+
+namespace Gateway.Tests.Proxy;
+
+/// <summary>SIGTERM as Kubernetes sends it: not ready at once, requests in flight finish, GET streams close, exit 0.</summary>
+public sealed class GracefulShutdownTests
+{
+    private static readonly string Executable = Path.Combine(AppContext.BaseDirectory, "Gateway.Proxy.dll");
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Sigterm_FailsReadiness_FinishesThePost_ClosesTheStream_AndExitsZero_WithinTheGracePeriod()
+    {
+        await using var upstream = await TestUpstream.StartAsync("a");
+        var port = UpstreamPort.Free();
+        var routes = Path.Combine(TempDirectory.Create(), "routes.yaml");
+        await File.WriteAllTextAsync(routes, new RoutesYaml()
+            .Server("demo", upstream, RoutesYaml.NoProbes)
+            .Gateway("shutdown: { drainDelay: '00:00:02', gracePeriod: '00:00:15' }").ToString(), Ct);
+        using var gateway = Start(["--routes", routes, "--port", port.ToString(CultureInfo.InvariantCulture)]);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        await Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                using var ready = await http.GetAsync("/health/ready", Ct);
+                return ready.StatusCode == HttpStatusCode.OK;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, timeoutSeconds: 30);
+
+        var sessionId = await RawMcp.InitializeAsync(http, "/mcp/demo");
+        using var streamRequest = new HttpRequestMessage(HttpMethod.Get, "/mcp/demo");
+        streamRequest.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+        streamRequest.Headers.Add("Mcp-Session-Id", sessionId);
+        streamRequest.Headers.Add("MCP-Protocol-Version", RawMcp.ProtocolVersion);
+        using var stream = await http.SendAsync(streamRequest, HttpCompletionOption.ResponseHeadersRead, Ct);
+        Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+        var streamEnded = DrainAsync(await stream.Content.ReadAsStreamAsync(Ct));
+
+        // A tool call that is still running when SIGTERM arrives.
+        var call = http.SendAsync(RawMcp.Post("/mcp/demo", RawMcp.CallTool("progress"), sessionId), HttpCompletionOption.ResponseContentRead, Ct);
+        await Eventually.TrueAsync(() => Task.FromResult(upstream.Posts.Any(p => p.Body.Contains("\"progress\"", StringComparison.Ordinal))));
+
+        var stopping = Stopwatch.StartNew();
+        Assert.Equal(0, Signals.Terminate(gateway.Process.Id));
+        await Eventually.TrueAsync(async () =>
+        {
+            using var ready = await http.GetAsync("/health/ready", Ct);
+            return ready.StatusCode == HttpStatusCode.ServiceUnavailable;
+        }, timeoutSeconds: 2);
+
+        upstream.Gate.Release();
+        using var answer = await call;
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Contains("done", await answer.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+
+        await streamEnded.WaitAsync(TimeSpan.FromSeconds(15), Ct);
+        await gateway.Process.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(15), Ct);
+        Assert.Equal(0, gateway.Process.ExitCode);
+        Assert.InRange(stopping.Elapsed, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(15));
+    }
+
+    /// <summary>Reads a stream to its end, however it ends (a closed connection counts).</summary>
+    private static async Task DrainAsync(Stream stream)
+    {
+        var buffer = new byte[4096];
+        try
+        {
+            while (await stream.ReadAsync(buffer, Ct) > 0)
+            {
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (HttpRequestException)
+        {
+        }
+    }
+
+    private static ChildProcess Start(string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        start.ArgumentList.Add(Executable);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new ChildProcess(process);
+    }
+}
