@@ -43,6 +43,7 @@ public static class GatewayEndpointExtensions
             pipeline.UseMiddleware<McpRequestGuardMiddleware>();
             pipeline.UseMiddleware<RateLimitMiddleware>();
             pipeline.UseMcpSessionPinning();
+            pipeline.UseMiddleware<ConnectRetryMiddleware>();
             pipeline.UseMiddleware<CircuitFilterMiddleware>();
             pipeline.UseLoadBalancing();
             pipeline.UseMiddleware<CircuitGuardMiddleware>();
