@@ -3,6 +3,7 @@ using Gateway.Proxy.Health;
 using Gateway.Proxy.Mcp;
 using Gateway.Proxy.RateLimiting;
 using Gateway.Proxy.Resilience;
+using Gateway.Proxy.Stdio;
 using Gateway.Proxy.Telemetry;
 using Gateway.Transforms.JsonRpc;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -18,8 +19,9 @@ public static class GatewayEndpointExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
 
-        // Uptime counts from here.
+        // Uptime counts from here; the bridge's gauges exist once created.
         app.Services.GetRequiredService<ProcessStart>();
+        app.Services.GetRequiredService<StdioBridgeMetrics>();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(RoutesHealthCheck.ReadyTag) });
         app.MapServicesApi();

@@ -49,6 +49,7 @@ public static class GatewayServiceCollectionExtensions
             sp.GetRequiredService<IStdioServerCatalog>(), StdioBridgeUrl, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>(),
             accessKey: Convert.ToHexString(RandomNumberGenerator.GetBytes(32))));
         services.AddHostedService<StdioBridgeService>();
+        services.AddSingleton<StdioBridgeMetrics>();
         services.AddSingleton<UpstreamAddresses>();
         services.AddSingleton<DestinationCircuitBreakers>();
         services.AddSingleton(sp => new ProcessStart(sp.GetRequiredService<TimeProvider>().GetUtcNow()));
