@@ -186,6 +186,9 @@ public sealed class McpServerOptions
     /// <summary>How many requests each caller may send to this server, and to each of its tools.</summary>
     public RateLimitOptions? RateLimit { get; init; }
 
+    /// <summary>What the audit log records of this server's requests beyond the defaults.</summary>
+    public AuditOptions Audit { get; init; } = new();
+
     /// <summary>When to stop sending to a destination that keeps failing.</summary>
     public CircuitBreakerOptions CircuitBreaker { get; init; } = new();
 
@@ -283,6 +286,16 @@ public sealed record RateLimitOptions
 
     /// <summary>The bucket size in force.</summary>
     public int EffectiveBurst => Burst ?? Math.Max(1, RequestsPerMinute / 6);
+}
+
+/// <summary><c>servers.&lt;name&gt;.audit</c>.</summary>
+public sealed class AuditOptions
+{
+    /// <summary>
+    /// Whether audit events carry <c>tools/call</c> arguments (at most 4 KiB of their JSON). Off by default: arguments
+    /// can hold personal data and secrets. Results are never recorded (the gateway does not read answers).
+    /// </summary>
+    public bool IncludeArguments { get; init; }
 }
 
 /// <summary>The values of <see cref="McpServerOptions.Transport"/>.</summary>

@@ -67,6 +67,7 @@ internal sealed partial class McpRequestGuardMiddleware(RequestDelegate next, Ro
         }
 
         context.Features.Set(message);
+        context.Features.Set(body);
         request.Body = body.OpenRead();
         request.ContentLength = body.Length;
         await next(context).ConfigureAwait(false);

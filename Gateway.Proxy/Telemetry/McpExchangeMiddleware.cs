@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using Gateway.Proxy.Configuration;
 using Gateway.Proxy.Health;
+using Gateway.Proxy.Mcp;
 using Gateway.Transforms.JsonRpc;
 using Gateway.Transforms.Mcp;
 using Gateway.Transforms.Sessions;
@@ -12,7 +14,7 @@ namespace Gateway.Proxy.Telemetry;
 /// Measures and audits every request to <c>/mcp/&lt;server&gt;</c>, including those the gateway refuses before the
 /// proxy (401, 403): runs before authentication, records when the request has ended.
 /// </summary>
-internal sealed class McpExchangeMiddleware(RequestDelegate next, McpMetrics metrics, McpAuditLog audit, GracefulShutdown shutdown, TimeProvider time)
+internal sealed class McpExchangeMiddleware(RequestDelegate next, McpMetrics metrics, McpAuditLog audit, GracefulShutdown shutdown, RoutesConfigStore routes, TimeProvider time)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -57,6 +59,13 @@ internal sealed class McpExchangeMiddleware(RequestDelegate next, McpMetrics met
         var carried = context.Request.Headers[McpHeaders.SessionId];
         return carried.Count > 0 ? carried.ToString() : context.Response.Headers[McpHeaders.SessionId].ToString();
     }
+
+    /// <summary>The tool call's arguments, where the server's <c>audit.includeArguments</c> asks for them.</summary>
+    private string? ArgumentsOf(HttpContext context, JsonRpcEnvelope? envelope) =>
+        envelope?.Method == "tools/call" && context.Features.Get<PooledRequestBody>() is { } body
+            && routes.Current.Servers.TryGetValue(context.Features.Get<McpExchange>()!.Server, out var server) && server.Audit.IncludeArguments
+            ? McpAuditLog.ArgumentsOf(body.Memory)
+            : null;
 
     private void Record(HttpContext context, McpExchange exchange, CountingResponseBody? body)
     {
@@ -122,7 +131,8 @@ internal sealed class McpExchangeMiddleware(RequestDelegate next, McpMetrics met
                 (user.FindFirst("azp") ?? user.FindFirst("client_id") ?? user.FindFirst("appid"))?.Value,
                 McpAuditLog.HashSession(SessionIdOf(context)),
                 request.ContentLength ?? 0,
-                body.BytesWritten));
+                body.BytesWritten,
+                ArgumentsOf(context, envelope)));
         }
     }
 }

@@ -61,6 +61,50 @@ public sealed class TelemetryTests
     }
 
     [Fact]
+    public async Task Audit_IncludesToolArguments_OnlyWhereTheServerOptsIn()
+    {
+        await using var upstream = await TestUpstream.StartAsync("a");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("open", upstream, RoutesYaml.NoProbes, "audit: { includeArguments: true }")
+            .Server("closed", upstream, RoutesYaml.NoProbes).ToString());
+
+        foreach (var server in new[] { "open", "closed" })
+        {
+            var sessionId = await RawMcp.InitializeAsync(gateway.Http, "/mcp/" + server);
+            await SendAsync(gateway, RawMcp.Post("/mcp/" + server, RawMcp.CallTool("echo", arguments: """{"message":"hello-audit"}"""), sessionId), token: null, HttpStatusCode.OK);
+        }
+
+        var events = await AuditEventsAsync(gateway, 6);
+        var open = Assert.Single(events, e => (string?)e.Fields["Server"] == "open" && (string?)e.Fields["Target"] == "echo");
+        var closed = Assert.Single(events, e => (string?)e.Fields["Server"] == "closed" && (string?)e.Fields["Target"] == "echo");
+        Assert.Equal("""{"message":"hello-audit"}""", open.Fields["Arguments"]);
+        Assert.Null(closed.Fields["Arguments"]);
+        Assert.DoesNotContain("hello-audit", closed.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WithOtlpConfigured_TheUpstreamGetsTheCallersTrace_ThroughAGatewaySpan()
+    {
+        const string traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        const string callerSpan = "00f067aa0ba902b7";
+        await using var upstream = await TestUpstream.StartAsync("a");
+        await using var gateway = await TestGateway.StartAsync(
+            new RoutesYaml().Server("demo", upstream, RoutesYaml.NoProbes).ToString(), null, "--OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4317");
+
+        // A client of its own: the gateway's tracing listens process-wide, and would have this test's HttpClient
+        // replace the caller's traceparent with one of its own.
+        using var caller = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = gateway.BaseAddress };
+        using var request = RawMcp.Post("/mcp/demo", RawMcp.Initialize);
+        request.Headers.Add("traceparent", $"00-{traceId}-{callerSpan}-01");
+        using var response = await caller.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var forwarded = Assert.Single(upstream.Posts).Headers["traceparent"];
+        Assert.Matches($"^00-{traceId}-[0-9a-f]{{16}}-01$", forwarded);
+        Assert.DoesNotContain(callerSpan, forwarded, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void MetricLabels_AreBounded_WhateverClientsSend()
     {
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
