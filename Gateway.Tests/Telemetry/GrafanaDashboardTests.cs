@@ -10,7 +10,7 @@ namespace Gateway.Tests.Telemetry;
 /// <summary>No dead panels: every metric the dashboards in <c>grafana/</c> query is exported by the gateway after traffic.</summary>
 public sealed partial class GrafanaDashboardTests
 {
-    private static readonly string Dashboards = Path.Combine(RepositoryRoot(), "grafana", "dashboards");
+    private static readonly string Dashboards = Path.Combine(RepositoryPaths.Root, "grafana", "dashboards");
 
     private static readonly HashSet<string> PromQlWords = new(StringComparer.Ordinal)
     {
@@ -123,17 +123,6 @@ public sealed partial class GrafanaDashboardTests
         bare = Groupings().Replace(bare, string.Empty);
         bare = Ranges().Replace(bare, string.Empty);
         return Identifiers().Matches(bare).Select(m => m.Value).Where(name => !PromQlWords.Contains(name) && !name.StartsWith('$'));
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Gateway.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Gateway.sln not found above the test's folder.");
     }
 
     [GeneratedRegex(@"label_values\(\s*([^,]+),[^)]*\)")]
