@@ -121,6 +121,20 @@ public sealed class RoutesValidationTests
     }
 
     [Fact]
+    public async Task ReadmeWorkedExample_IsValid()
+    {
+        var readme = await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Root, "README.md"), TestContext.Current.CancellationToken);
+        var start = readme.IndexOf("```yaml\nservers:", StringComparison.Ordinal) + "```yaml\n".Length;
+        var example = readme[start..readme.IndexOf("```", start, StringComparison.Ordinal)];
+        var path = await WriteRoutesAsync(example);
+
+        var options = RoutesLoader.Load(new ConfigurationBuilder().AddYamlFile(path).Build(), out var errors);
+
+        Assert.Empty(errors);
+        Assert.Equal(["filesystem", "github"], options!.Servers.Keys.Order());
+    }
+
+    [Fact]
     public async Task MisspelledKey_IsReported()
     {
         var path = await WriteRoutesAsync("""
