@@ -7,6 +7,22 @@ public sealed class ChildProcess(Process process) : IDisposable
 {
     public Process Process { get; } = process;
 
+    /// <summary>Starts <c>dotnet &lt;assembly&gt; &lt;args&gt;</c>, an executable built beside the tests, with its output drained.</summary>
+    public static ChildProcess StartDotnet(string assembly, IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        return new ChildProcess(process);
+    }
+
     public void Dispose()
     {
         if (!Process.HasExited)

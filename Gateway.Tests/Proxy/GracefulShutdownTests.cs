@@ -9,8 +9,6 @@ namespace Gateway.Tests.Proxy;
 /// <summary>SIGTERM as Kubernetes sends it: not ready at once, requests in flight finish, GET streams close, exit 0.</summary>
 public sealed class GracefulShutdownTests
 {
-    private static readonly string Executable = Path.Combine(AppContext.BaseDirectory, "Gateway.Proxy.dll");
-
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -22,7 +20,7 @@ public sealed class GracefulShutdownTests
         await File.WriteAllTextAsync(routes, new RoutesYaml()
             .Server("demo", upstream, RoutesYaml.NoProbes)
             .Gateway("shutdown: { drainDelay: '00:00:02', gracePeriod: '00:00:15' }").ToString(), Ct);
-        using var gateway = Start(["--routes", routes, "--port", port.ToString(CultureInfo.InvariantCulture)]);
+        using var gateway = ChildProcess.StartDotnet("Gateway.Proxy.dll", ["--routes", routes, "--port", port.ToString(CultureInfo.InvariantCulture)]);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
         await Eventually.TrueAsync(async () =>
         {
@@ -85,22 +83,5 @@ public sealed class GracefulShutdownTests
         catch (HttpRequestException)
         {
         }
-    }
-
-    private static ChildProcess Start(string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        start.ArgumentList.Add(Executable);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return new ChildProcess(process);
     }
 }

@@ -8,8 +8,6 @@ namespace Gateway.Tests.StdioBridge;
 /// <summary>The bridge as its own program (a sidecar, a laptop): started from the command line or a YAML file.</summary>
 public sealed class StdioBridgeExecutableTests
 {
-    private static readonly string Executable = Path.Combine(AppContext.BaseDirectory, "Gateway.StdioBridge.dll");
-
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -71,20 +69,7 @@ public sealed class StdioBridgeExecutableTests
         Assert.Throws<ArgumentException>(() => Process.GetProcessById(pid));
     }
 
-    private static ChildProcess Start(string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        start.ArgumentList.Add(Executable);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        return new ChildProcess(process);
-    }
+    private static ChildProcess Start(string[] args) => ChildProcess.StartDotnet("Gateway.StdioBridge.dll", args);
 
     private static async Task<string> EchoAsync(Uri endpoint, string message)
     {
