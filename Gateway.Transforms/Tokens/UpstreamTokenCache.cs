@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Claims;
@@ -23,6 +24,13 @@ public sealed class UpstreamTokenCache
     private readonly UpstreamTokenCacheOptions _options;
     private readonly HybridCacheEntryOptions _failureEntry;
     private readonly McpMetrics _metrics;
+    private readonly ConcurrentDictionary<string, Lazy<Task<(UpstreamToken, bool)>>> _inFlight = new(StringComparer.Ordinal);
+
+    // Reads the cache without running a factory: a miss is null (and is not stored); a hit in Redis is kept in memory.
+    private static readonly HybridCacheEntryOptions ReadOnly = new()
+    {
+        Flags = HybridCacheEntryFlags.DisableUnderlyingData | HybridCacheEntryFlags.DisableDistributedCacheWrite,
+    };
 
     public UpstreamTokenCache(HybridCache cache, IEnumerable<IUpstreamTokenIssuer> issuers, TimeProvider time, IOptions<UpstreamTokenCacheOptions> options, McpMetrics metrics)
     {
@@ -44,26 +52,53 @@ public sealed class UpstreamTokenCache
     public async ValueTask<UpstreamToken> GetAsync(UpstreamTokenRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var issuer = _issuers[request.Options.Strategy];
         var key = KeyOf(request);
-        var acquisition = new Acquisition(issuer, request, _metrics);
-        var token = await _cache.GetOrCreateAsync(key, acquisition, static (a, ct) => a.RunAsync(ct), _failureEntry, cancellationToken: cancellationToken).ConfigureAwait(false);
-        _metrics.RecordTokenRequest(request.Server, request.Options.Strategy, !token.Succeeded ? "failed" : acquisition.Ran ? "issued" : "hit");
+        var cached = await _cache.GetOrCreateAsync<UpstreamToken?>(key, static _ => default, ReadOnly, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (cached is not null)
+        {
+            _metrics.RecordTokenRequest(request.Server, request.Options.Strategy, cached.Succeeded ? "hit" : "failed");
+            return cached;
+        }
 
+        // HybridCache runs one factory per key, but a token's real lifetime is only known once it is issued, and
+        // giving the entry that lifetime is a second step. Callers arriving in between join this flight rather than
+        // ask the IdP again.
+        var flight = _inFlight.GetOrAdd(key, static (k, s) => new Lazy<Task<(UpstreamToken, bool)>>(() => s.Self.AcquireAsync(k, s.Request)), (Self: this, Request: request));
+        try
+        {
+            var (token, issued) = await flight.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+            _metrics.RecordTokenRequest(request.Server, request.Options.Strategy, !token.Succeeded ? "failed" : issued ? "issued" : "hit");
+            return token;
+        }
+        finally
+        {
+            if (flight.Value.IsCompleted)
+            {
+                _inFlight.TryRemove(new KeyValuePair<string, Lazy<Task<(UpstreamToken, bool)>>>(key, flight));
+            }
+        }
+    }
+
+    /// <summary>One flight: the IdP asked (at most once, by HybridCache), then the entry given the token's own lifetime.</summary>
+    private async Task<(UpstreamToken Token, bool Issued)> AcquireAsync(string key, UpstreamTokenRequest request)
+    {
+        // Not the caller's cancellation: others may be waiting on this flight.
+        var acquisition = new Acquisition(_issuers[request.Options.Strategy], request, _metrics);
+        var token = await _cache.GetOrCreateAsync(key, acquisition, static (a, ct) => a.RunAsync(ct), _failureEntry, cancellationToken: CancellationToken.None).ConfigureAwait(false);
         if (acquisition.Ran && token.Succeeded)
         {
             var lifetime = Lifetime(token, request.User);
             if (lifetime > TimeSpan.Zero)
             {
-                await _cache.SetAsync(key, token, new HybridCacheEntryOptions { Expiration = lifetime, LocalCacheExpiration = lifetime }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await _cache.SetAsync(key, token, new HybridCacheEntryOptions { Expiration = lifetime, LocalCacheExpiration = lifetime }).ConfigureAwait(false);
             }
             else
             {
-                await _cache.RemoveAsync(key, cancellationToken).ConfigureAwait(false);
+                await _cache.RemoveAsync(key).ConfigureAwait(false);
             }
         }
 
-        return token;
+        return (token, acquisition.Ran);
     }
 
     /// <summary>The token's expiry less the margin, capped by the caller's own token: an exchanged token must not outlive it.</summary>
