@@ -128,7 +128,7 @@ public sealed class UpstreamTokenTests(RedisServer redis) : IAsyncLifetime
     public async Task CachedToken_IsNotUsedPastTheCallersTokenExpiry()
     {
         await using var gateway = await StartGatewayAsync();
-        _idp.AccessTokenLifetime = TimeSpan.FromSeconds(3);
+        _idp.AccessTokenLifetime = TimeSpan.FromSeconds(5);
         var shortLived = await UserTokenAsync("alice");
         _idp.AccessTokenLifetime = TimeSpan.FromMinutes(10);
 
@@ -137,7 +137,7 @@ public sealed class UpstreamTokenTests(RedisServer redis) : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(4), Ct);
+        await Task.Delay(TimeSpan.FromSeconds(6), Ct);
         var forwarded = _upstream.Requests.Count;
 
         // Still inside the gateway's clock skew, so the caller is let in; but the exchanged token must not outlive

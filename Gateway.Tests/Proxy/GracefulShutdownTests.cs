@@ -19,7 +19,7 @@ public sealed class GracefulShutdownTests
         var routes = Path.Combine(TempDirectory.Create(), "routes.yaml");
         await File.WriteAllTextAsync(routes, new RoutesYaml()
             .Server("demo", upstream, RoutesYaml.NoProbes)
-            .Gateway("shutdown: { drainDelay: '00:00:02', gracePeriod: '00:00:15' }").ToString(), Ct);
+            .Gateway("shutdown: { drainDelay: '00:00:03', gracePeriod: '00:00:15' }").ToString(), Ct);
         using var gateway = ChildProcess.StartDotnet("Gateway.Proxy.dll", ["--routes", routes, "--port", port.ToString(CultureInfo.InvariantCulture)]);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
         await Eventually.TrueAsync(async () =>
@@ -54,7 +54,7 @@ public sealed class GracefulShutdownTests
         {
             using var ready = await http.GetAsync("/health/ready", Ct);
             return ready.StatusCode == HttpStatusCode.ServiceUnavailable;
-        }, timeoutSeconds: 2);
+        }, timeoutSeconds: 3);
 
         upstream.Gate.Release();
         using var answer = await call;
@@ -64,7 +64,7 @@ public sealed class GracefulShutdownTests
         await streamEnded.WaitAsync(TimeSpan.FromSeconds(15), Ct);
         await gateway.Process.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(15), Ct);
         Assert.Equal(0, gateway.Process.ExitCode);
-        Assert.InRange(stopping.Elapsed, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(15));
+        Assert.InRange(stopping.Elapsed, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(15));
     }
 
     /// <summary>Reads a stream to its end, however it ends (a closed connection counts).</summary>
