@@ -64,41 +64,41 @@ public sealed class UpstreamTokenCache
         // giving the entry that lifetime is a second step. Callers arriving in between join this flight rather than
         // ask the IdP again.
         var flight = _inFlight.GetOrAdd(key, static (k, s) => new Lazy<Task<(UpstreamToken, bool)>>(() => s.Self.AcquireAsync(k, s.Request)), (Self: this, Request: request));
+        var (token, issued) = await flight.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        _metrics.RecordTokenRequest(request.Server, request.Options.Strategy, !token.Succeeded ? "failed" : issued ? "issued" : "hit");
+        return token;
+    }
+
+    /// <summary>
+    /// One flight: the IdP asked (at most once, by HybridCache), then the entry given the token's own lifetime. It
+    /// leaves the flights when done, whoever still waits, so a later miss starts a new one.
+    /// </summary>
+    private async Task<(UpstreamToken Token, bool Issued)> AcquireAsync(string key, UpstreamTokenRequest request)
+    {
         try
         {
-            var (token, issued) = await flight.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
-            _metrics.RecordTokenRequest(request.Server, request.Options.Strategy, !token.Succeeded ? "failed" : issued ? "issued" : "hit");
-            return token;
+            // Not the caller's cancellation: others may be waiting on this flight.
+            var acquisition = new Acquisition(_issuers[request.Options.Strategy], request, _metrics);
+            var token = await _cache.GetOrCreateAsync(key, acquisition, static (a, ct) => a.RunAsync(ct), _failureEntry, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            if (acquisition.Ran && token.Succeeded)
+            {
+                var lifetime = Lifetime(token, request.User);
+                if (lifetime > TimeSpan.Zero)
+                {
+                    await _cache.SetAsync(key, token, new HybridCacheEntryOptions { Expiration = lifetime, LocalCacheExpiration = lifetime }).ConfigureAwait(false);
+                }
+                else
+                {
+                    await _cache.RemoveAsync(key).ConfigureAwait(false);
+                }
+            }
+
+            return (token, acquisition.Ran);
         }
         finally
         {
-            if (flight.Value.IsCompleted)
-            {
-                _inFlight.TryRemove(new KeyValuePair<string, Lazy<Task<(UpstreamToken, bool)>>>(key, flight));
-            }
+            _inFlight.TryRemove(key, out _);
         }
-    }
-
-    /// <summary>One flight: the IdP asked (at most once, by HybridCache), then the entry given the token's own lifetime.</summary>
-    private async Task<(UpstreamToken Token, bool Issued)> AcquireAsync(string key, UpstreamTokenRequest request)
-    {
-        // Not the caller's cancellation: others may be waiting on this flight.
-        var acquisition = new Acquisition(_issuers[request.Options.Strategy], request, _metrics);
-        var token = await _cache.GetOrCreateAsync(key, acquisition, static (a, ct) => a.RunAsync(ct), _failureEntry, cancellationToken: CancellationToken.None).ConfigureAwait(false);
-        if (acquisition.Ran && token.Succeeded)
-        {
-            var lifetime = Lifetime(token, request.User);
-            if (lifetime > TimeSpan.Zero)
-            {
-                await _cache.SetAsync(key, token, new HybridCacheEntryOptions { Expiration = lifetime, LocalCacheExpiration = lifetime }).ConfigureAwait(false);
-            }
-            else
-            {
-                await _cache.RemoveAsync(key).ConfigureAwait(false);
-            }
-        }
-
-        return (token, acquisition.Ran);
     }
 
     /// <summary>The token's expiry less the margin, capped by the caller's own token: an exchanged token must not outlive it.</summary>
