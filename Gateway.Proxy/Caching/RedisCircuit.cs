@@ -48,6 +48,18 @@ internal sealed partial class RedisCircuit
             .Build();
     }
 
+    /// <summary>
+    /// Connection settings for a Redis behind this circuit: an unreachable Redis neither stops start-up nor queues
+    /// commands (they fail at once, and the circuit opens).
+    /// </summary>
+    public static ConfigurationOptions ConnectionOptions(string connectionString)
+    {
+        var options = ConfigurationOptions.Parse(connectionString);
+        options.AbortOnConnectFail = false;
+        options.BacklogPolicy = BacklogPolicy.FailFast;
+        return options;
+    }
+
     /// <summary>Whether Redis is in use; false while the circuit is open.</summary>
     public bool Available => _state.CircuitState is CircuitState.Closed or CircuitState.HalfOpen;
 

@@ -87,11 +87,7 @@ public static class GatewayServiceCollectionExtensions
     /// <summary>Redis as the token cache's second level, shared by replicas, behind a circuit breaker.</summary>
     private static void AddRedisTokenCache(this IServiceCollection services, string connectionString)
     {
-        var options = ConfigurationOptions.Parse(connectionString);
-        options.AbortOnConnectFail = false;
-
-        // Fail at once while disconnected rather than queue: the breaker then serves from memory.
-        options.BacklogPolicy = BacklogPolicy.FailFast;
+        var options = RedisCircuit.ConnectionOptions(connectionString);
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<RedisCache>(sp, Options.Options.Create(new RedisCacheOptions { ConfigurationOptions = options })));
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<CircuitBreakingDistributedCache>(sp, (IDistributedCache)sp.GetRequiredService<RedisCache>()));
         services.AddSingleton<IDistributedCache>(sp => sp.GetRequiredService<CircuitBreakingDistributedCache>());

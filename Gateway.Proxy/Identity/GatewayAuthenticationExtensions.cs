@@ -90,7 +90,7 @@ public static class GatewayAuthenticationExtensions
         options.Events.OnTokenValidated = async context =>
         {
             await previous(context).ConfigureAwait(false);
-            var server = context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<Yarp.ReverseProxy.Model.RouteModel>()?.Config.Metadata?.GetValueOrDefault(McpRouteMetadata.Server);
+            var server = McpRouteMetadata.ServerOf(context.HttpContext);
             if (context.Result is null && server is not null && context.SecurityToken is JsonWebToken token
                 && !AcceptedAudiences(auth, resources, context.Request, server).Any(token.Audiences.Contains))
             {

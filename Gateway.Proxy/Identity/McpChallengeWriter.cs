@@ -23,7 +23,7 @@ internal sealed partial class McpChallengeWriter(McpResources resources, RoutesC
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(authorizeResult);
-        var server = context.GetEndpoint()?.Metadata.GetMetadata<Yarp.ReverseProxy.Model.RouteModel>()?.Config.Metadata?.GetValueOrDefault(McpRouteMetadata.Server);
+        var server = McpRouteMetadata.ServerOf(context);
         if (server is null || authorizeResult.Succeeded || !(authorizeResult.Challenged || authorizeResult.Forbidden))
         {
             await _default.HandleAsync(next, context, policy, authorizeResult).ConfigureAwait(false);

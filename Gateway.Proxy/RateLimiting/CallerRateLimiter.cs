@@ -57,9 +57,7 @@ internal sealed class CallerRateLimiter : IAsyncDisposable
             "mcp.gateway.rate_limit.local_decisions", "{request}", "Rate-limit decisions taken in this replica's memory because Redis is not configured or unreachable.");
         if (routes.Current.Gateway.RateLimiting.Redis is { Length: > 0 } connection)
         {
-            var options = ConfigurationOptions.Parse(connection);
-            options.AbortOnConnectFail = false;
-            options.BacklogPolicy = BacklogPolicy.FailFast;
+            var options = RedisCircuit.ConnectionOptions(connection);
             _redis = new Lazy<Task<ConnectionMultiplexer>>(() => ConnectionMultiplexer.ConnectAsync(options));
         }
     }

@@ -18,7 +18,7 @@ internal sealed class McpExchangeMiddleware(RequestDelegate next, McpMetrics met
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        var server = context.GetEndpoint()?.Metadata.GetMetadata<Yarp.ReverseProxy.Model.RouteModel>()?.Config.Metadata?.GetValueOrDefault(McpRouteMetadata.Server);
+        var server = McpRouteMetadata.ServerOf(context);
         if (server is null)
         {
             await next(context).ConfigureAwait(false);
@@ -117,7 +117,7 @@ internal sealed class McpExchangeMiddleware(RequestDelegate next, McpMetrics met
         if (body is not null)
         {
             var user = context.User;
-            var subject = user.FindFirst("sub");
+            var subject = CallerIdentity.SubjectOf(user);
             audit.Write(new McpAuditEvent(
                 exchange.Server,
                 request.Method,
@@ -128,7 +128,7 @@ internal sealed class McpExchangeMiddleware(RequestDelegate next, McpMetrics met
                 Math.Round(elapsed.TotalMilliseconds, 3),
                 subject?.Issuer,
                 subject?.Value,
-                (user.FindFirst("azp") ?? user.FindFirst("client_id") ?? user.FindFirst("appid"))?.Value,
+                CallerIdentity.ClientOf(user),
                 McpAuditLog.HashSession(SessionIdOf(context)),
                 request.ContentLength ?? 0,
                 body.BytesWritten,

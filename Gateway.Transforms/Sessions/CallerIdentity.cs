@@ -19,7 +19,21 @@ public static class CallerIdentity
             return Anonymous;
         }
 
-        var subject = user.FindFirst("sub") ?? user.FindFirst(ClaimTypes.NameIdentifier);
+        var subject = SubjectOf(user);
         return subject is null ? Anonymous : subject.Issuer + "|" + subject.Value;
+    }
+
+    /// <summary>The subject claim (its <see cref="Claim.Issuer"/> is the token's issuer), as OIDC or WS-Fed name it.</summary>
+    public static Claim? SubjectOf(ClaimsPrincipal user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return user.FindFirst("sub") ?? user.FindFirst(ClaimTypes.NameIdentifier);
+    }
+
+    /// <summary>The client application the token was issued to, as OIDC servers (azp, client_id) and Entra (appid) name it.</summary>
+    public static string? ClientOf(ClaimsPrincipal user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return (user.FindFirst("azp") ?? user.FindFirst("client_id") ?? user.FindFirst("appid"))?.Value;
     }
 }

@@ -21,7 +21,7 @@ internal sealed class TokenExchangeIssuer(IHttpClientFactory httpClients, TimePr
             SubjectToken = request.SubjectToken!,
             SubjectTokenType = UpstreamAuthOptions.AccessTokenType,
             Audience = options.Audience,
-            Scope = options.Scopes.Count == 0 ? null : string.Join(' ', options.Scopes),
+            Scope = IdentityProviderHttp.ScopeOf(options),
             RequestedTokenType = options.RequestedTokenType,
         };
 
@@ -45,7 +45,7 @@ internal sealed class ClientCredentialsIssuer(IHttpClientFactory httpClients, Ti
             Address = options.TokenEndpoint,
             ClientId = options.ClientId!,
             ClientSecret = options.ClientSecret,
-            Scope = options.Scopes.Count == 0 ? null : string.Join(' ', options.Scopes),
+            Scope = IdentityProviderHttp.ScopeOf(options),
         };
 
         if (options.Audience is { } audience)
@@ -68,6 +68,9 @@ internal static partial class IdentityProviderHttp
 
     // An IdP that does not say how long a token lives gets the shortest lifetime worth caching.
     private static readonly TimeSpan DefaultLifetime = TimeSpan.FromMinutes(1);
+
+    /// <summary>The <c>scope</c> parameter: the configured scopes, space-separated, or none.</summary>
+    public static string? ScopeOf(UpstreamAuthOptions options) => options.Scopes.Count == 0 ? null : string.Join(' ', options.Scopes);
 
     public static UpstreamToken ToUpstreamToken(TokenResponse response, string server, TimeProvider time, ILogger logger)
     {

@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
+using Gateway.Transforms.Sessions;
 using Gateway.Transforms.Telemetry;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
@@ -44,9 +45,6 @@ public sealed class UpstreamTokenCache
         // Every entry starts with the failure lifetime: a token's own lifetime is only known once it is issued.
         _failureEntry = new HybridCacheEntryOptions { Expiration = _options.FailureLifetime, LocalCacheExpiration = _options.FailureLifetime };
     }
-
-    /// <summary>Whether an issuer is registered for <paramref name="strategy"/> (<c>obo</c> needs Entra configured).</summary>
-    public bool CanIssue(string strategy) => _issuers.ContainsKey(strategy);
 
     /// <summary>A token for the upstream of <paramref name="request"/>, from the cache or freshly issued.</summary>
     public async ValueTask<UpstreamToken> GetAsync(UpstreamTokenRequest request, CancellationToken cancellationToken)
@@ -123,8 +121,8 @@ public sealed class UpstreamTokenCache
     {
         var options = request.Options;
         var actsForCaller = UpstreamAuthStrategies.ActsForCaller(options.Strategy);
-        var subject = actsForCaller ? request.User.FindFirst("sub") ?? request.User.FindFirst(ClaimTypes.NameIdentifier) : null;
-        var callerClient = actsForCaller ? (request.User.FindFirst("azp") ?? request.User.FindFirst("client_id") ?? request.User.FindFirst("appid"))?.Value : null;
+        var subject = actsForCaller ? CallerIdentity.SubjectOf(request.User) : null;
+        var callerClient = actsForCaller ? CallerIdentity.ClientOf(request.User) : null;
         var scopes = options.Scopes.Count switch
         {
             0 => string.Empty,
