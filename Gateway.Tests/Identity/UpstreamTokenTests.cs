@@ -178,12 +178,13 @@ public sealed class UpstreamTokenTests(RedisServer redis) : IAsyncLifetime
         await using var aliceClient = await gateway.ConnectAsync("demo", accessToken: alice);
 
         await _idp.DisposeAsync();
-        var forwarded = _upstream.Requests.Count;
+        // POSTs only: the SDK client opens its standalone GET stream in the background, at a time of its choosing.
+        var forwarded = _upstream.Posts.Count;
         using var response = await gateway.Http.SendAsync(WithToken(RawMcp.Post("/mcp/demo", RawMcp.Initialize), bob), Ct);
 
         await RawMcp.AssertErrorAsync(response, HttpStatusCode.ServiceUnavailable, JsonRpcErrorCodes.UpstreamTokenUnavailable, id: "1");
         Assert.True(response.Headers.RetryAfter?.Delta > TimeSpan.Zero);
-        Assert.Equal(forwarded, _upstream.Requests.Count);
+        Assert.Equal(forwarded, _upstream.Posts.Count);
         Assert.NotNull(await aliceClient.CallToolAsync("whoami", cancellationToken: Ct));
     }
 
