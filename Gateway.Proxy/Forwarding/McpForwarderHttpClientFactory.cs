@@ -3,7 +3,7 @@ using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Proxy.Forwarding;
 
-/// <summary>YARP's client factory, plus the per-server connect timeout from routes.yaml.</summary>
+/// <summary>YARP's client factory, plus the per-server connect timeout from routes.yaml and single-write requests.</summary>
 internal sealed class McpForwarderHttpClientFactory : ForwarderHttpClientFactory
 {
     protected override bool CanReuseOldClient(ForwarderHttpClientContext context) =>
@@ -17,6 +17,9 @@ internal sealed class McpForwarderHttpClientFactory : ForwarderHttpClientFactory
             handler.ConnectTimeout = timeout;
         }
     }
+
+    protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler) =>
+        new SingleWriteRequestHandler(base.WrapHandler(context, handler));
 
     private static TimeSpan? ConnectTimeout(IReadOnlyDictionary<string, string>? metadata) =>
         metadata?.TryGetValue(McpProxyConfigProvider.ConnectTimeoutMetadata, out var value) == true
