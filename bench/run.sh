@@ -31,7 +31,7 @@ dotnet build -c Release -v q -nologo bench/EchoUpstream >/dev/null
 upstream_port=$(free_port); gateway_port=$(free_port); nginx_port=$(free_port)
 
 dotnet bench/EchoUpstream/bin/Release/net10.0/EchoUpstream.dll --urls "http://127.0.0.1:$upstream_port" >"$work/upstream.log" 2>&1 &
-pids+=($!)
+pids+=($!); upstream_pid=$!
 
 cat >"$work/routes.yaml" <<YAML
 servers:
@@ -44,7 +44,7 @@ gateway:
 YAML
 env Logging__LogLevel__Default=Warning $GATEWAY_ENV dotnet Gateway.Proxy/bin/Release/net10.0/Gateway.Proxy.dll \
   --routes "$work/routes.yaml" --port "$gateway_port" --environment Production >"$work/gateway.log" 2>&1 &
-pids+=($!)
+pids+=($!); gateway_pid=$!
 
 # nginx as a plain reverse proxy: upstream keep-alive, no buffering either way. worker_processes auto (one per
 # core) is the fair match for Kestrel, which also uses every core; the load generator shares the same two cores.
@@ -85,6 +85,14 @@ wait_for "${url[direct]}" upstream
 wait_for "http://127.0.0.1:$gateway_port/health/ready" gateway
 wait_for "${url[nginx]}" nginx
 
+# CPU per request tells more than requests/s on shared cores: whatever else the machine does, it is what each
+# proxy spends on a call (and what the upstream spends behind it).
+declare -A proxy_pids=(
+  [direct]=""
+  [gateway]="$gateway_pid"
+  [nginx]="$(pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' ')"
+)
+
 body='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hello from the benchmark"}}}'
 for path in direct gateway nginx; do
   answer=$(curl -s -X POST "${url[$path]}" -H 'Content-Type: application/json' \
@@ -102,25 +110,32 @@ for path in "${paths[@]}"; do
   wrk -t2 -c32 -d"$WARMUP" -s bench/tools-call.lua "${url[$path]}" >/dev/null
 done
 
-declare -A rps p50 p99
+declare -A rps p50 p99 proxy_cpu upstream_cpu
 for c in $CONNECTIONS; do
   threads=$(( c < 2 ? c : 2 ))
-  declare -A round_rps=() round_p50=() round_p99=()
+  declare -A round_rps=() round_p50=() round_p99=() round_proxy_cpu=() round_upstream_cpu=()
   for round in $(seq 1 "$ROUNDS"); do
     for i in 0 1 2; do
       path=${paths[$(( (i + round) % 3 ))]}
+      proxy_before=$(cpu_ticks ${proxy_pids[$path]}); upstream_before=$(cpu_ticks "$upstream_pid")
       wrk -t"$threads" -c"$c" -d"$DURATION" --latency -s bench/tools-call.lua "${url[$path]}" | tee "$results/wrk-$path-c$c-r$round.txt" >"$work/wrk.txt"
+      proxy_ticks=$(( $(cpu_ticks ${proxy_pids[$path]}) - proxy_before )); upstream_ticks=$(( $(cpu_ticks "$upstream_pid") - upstream_before ))
       stats=$(wrk_stats <"$work/wrk.txt")
       read -r r_rps r50 r99 <<<"$stats"
+      requests=$(awk '/requests in/ { print $1 }' "$work/wrk.txt")
       round_rps[$path]+="$r_rps "
       round_p50[$path]+="$r50 "
       round_p99[$path]+="$r99 "
+      round_proxy_cpu[$path]+="$(micros_per "$proxy_ticks" "$requests") "
+      round_upstream_cpu[$path]+="$(micros_per "$upstream_ticks" "$requests") "
     done
   done
   for path in "${paths[@]}"; do
     rps[$path,$c]=$(tr ' ' '\n' <<<"${round_rps[$path]}" | grep . | median)
     p50[$path,$c]=$(tr ' ' '\n' <<<"${round_p50[$path]}" | grep . | median)
     p99[$path,$c]=$(tr ' ' '\n' <<<"${round_p99[$path]}" | grep . | median)
+    proxy_cpu[$path,$c]=$(tr ' ' '\n' <<<"${round_proxy_cpu[$path]}" | grep . | median)
+    upstream_cpu[$path,$c]=$(tr ' ' '\n' <<<"${round_upstream_cpu[$path]}" | grep . | median)
   done
 done
 
@@ -128,17 +143,17 @@ report="$results/bench-$(date -u +%Y%m%dT%H%M%SZ).md"
 {
   echo "tools/call echo; wrk, median of ${ROUNDS} rounds of ${DURATION} after ${WARMUP} warm-up per path; $(nproc) cores; $(date -u +%Y-%m-%d)"
   echo
-  echo "| path | connections | requests/s | p50 ms | p99 ms |"
-  echo "| --- | ---: | ---: | ---: | ---: |"
+  echo "| path | connections | requests/s | p50 ms | p99 ms | proxy CPU µs/request | upstream CPU µs/request |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
   for c in $CONNECTIONS; do
     for path in "${paths[@]}"; do
-      echo "| $path | $c | ${rps[$path,$c]} | ${p50[$path,$c]} | ${p99[$path,$c]} |"
+      echo "| $path | $c | ${rps[$path,$c]} | ${p50[$path,$c]} | ${p99[$path,$c]} | ${proxy_cpu[$path,$c]} | ${upstream_cpu[$path,$c]} |"
     done
   done
   echo
-  echo "| connections | gateway/direct req/s | gateway/nginx req/s | gateway/nginx p50 | gateway/nginx p99 |"
-  echo "| ---: | ---: | ---: | ---: | ---: |"
+  echo "| connections | gateway/direct req/s | gateway/nginx req/s | gateway/nginx p50 | gateway/nginx p99 | gateway/nginx proxy CPU |"
+  echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
   for c in $CONNECTIONS; do
-    echo "| $c | $(ratio "${rps[gateway,$c]}" "${rps[direct,$c]}") | $(ratio "${rps[gateway,$c]}" "${rps[nginx,$c]}") | $(ratio "${p50[gateway,$c]}" "${p50[nginx,$c]}") | $(ratio "${p99[gateway,$c]}" "${p99[nginx,$c]}") |"
+    echo "| $c | $(ratio "${rps[gateway,$c]}" "${rps[direct,$c]}") | $(ratio "${rps[gateway,$c]}" "${rps[nginx,$c]}") | $(ratio "${p50[gateway,$c]}" "${p50[nginx,$c]}") | $(ratio "${p99[gateway,$c]}" "${p99[nginx,$c]}") | $(ratio "${proxy_cpu[gateway,$c]}" "${proxy_cpu[nginx,$c]}") |"
   done
 } | tee "$report"
