@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
@@ -9,49 +8,16 @@ namespace Gateway.Tests.Infrastructure;
 public sealed record WireRequest(int? DataSegments, string Headers, string Body);
 
 /// <summary>
-/// An upstream on a bare socket, for what only the wire shows: how a request arrived (in how many pieces), not just
-/// what it said. Answers every POST with an empty JSON-RPC result; one request per connection.
+/// An upstream that records how a request arrived (in how many TCP segments), not just what it said. Answers every
+/// POST with an empty JSON-RPC result; one request per connection.
 /// </summary>
-public sealed class WireUpstream : IDisposable
+public sealed class WireUpstream : RawTcpUpstream
 {
     private const string HeaderEnd = "\r\n\r\n";
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
-
-    public WireUpstream()
-    {
-        _listener.Start();
-        _ = AcceptAsync();
-    }
-
-    public Uri Endpoint => new($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/mcp");
 
     public ConcurrentQueue<WireRequest> Requests { get; } = new();
 
-    public void Dispose()
-    {
-        _stop.Cancel();
-        _listener.Stop();
-        _stop.Dispose();
-    }
-
-    private async Task AcceptAsync()
-    {
-        try
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                var socket = await _listener.AcceptSocketAsync(_stop.Token);
-                _ = AnswerAsync(socket);
-            }
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-        {
-            // Stopped.
-        }
-    }
-
-    private async Task AnswerAsync(Socket socket)
+    protected override async Task ServeAsync(Socket socket)
     {
         using (socket)
         {
