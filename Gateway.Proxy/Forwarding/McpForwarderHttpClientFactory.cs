@@ -1,10 +1,14 @@
 using System.Globalization;
+using Gateway.Proxy.Health;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Proxy.Forwarding;
 
-/// <summary>YARP's client factory, plus the per-server connect timeout from routes.yaml and single-write requests.</summary>
-internal sealed class McpForwarderHttpClientFactory : ForwarderHttpClientFactory
+/// <summary>
+/// YARP's client factory, plus the per-server connect timeout from routes.yaml, single-write requests, and GET streams
+/// that end when the gateway shuts down.
+/// </summary>
+internal sealed class McpForwarderHttpClientFactory(GracefulShutdown shutdown) : ForwarderHttpClientFactory
 {
     protected override bool CanReuseOldClient(ForwarderHttpClientContext context) =>
         base.CanReuseOldClient(context) && ConnectTimeout(context.OldMetadata) == ConnectTimeout(context.NewMetadata);
@@ -19,7 +23,7 @@ internal sealed class McpForwarderHttpClientFactory : ForwarderHttpClientFactory
     }
 
     protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler) =>
-        new SingleWriteRequestHandler(base.WrapHandler(context, handler));
+        new SingleWriteRequestHandler(new StreamEndingHandler(base.WrapHandler(context, handler), shutdown.StreamsClosing));
 
     private static TimeSpan? ConnectTimeout(IReadOnlyDictionary<string, string>? metadata) =>
         metadata?.TryGetValue(McpProxyConfigProvider.ConnectTimeoutMetadata, out var value) == true

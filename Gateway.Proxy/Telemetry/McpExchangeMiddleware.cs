@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Gateway.Proxy.Configuration;
-using Gateway.Proxy.Health;
 using Gateway.Proxy.Mcp;
 using Gateway.Transforms.JsonRpc;
 using Gateway.Transforms.Mcp;
@@ -14,7 +13,7 @@ namespace Gateway.Proxy.Telemetry;
 /// Measures and audits every request to <c>/mcp/&lt;server&gt;</c>, including those the gateway refuses before the
 /// proxy (401, 403): runs before authentication, records when the request has ended.
 /// </summary>
-internal sealed class McpExchangeMiddleware(RequestDelegate next, McpMetrics metrics, McpAuditLog audit, GracefulShutdown shutdown, RoutesConfigStore routes, TimeProvider time)
+internal sealed class McpExchangeMiddleware(RequestDelegate next, McpMetrics metrics, McpAuditLog audit, RoutesConfigStore routes, TimeProvider time)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -34,10 +33,6 @@ internal sealed class McpExchangeMiddleware(RequestDelegate next, McpMetrics met
             context.Features.Set<IHttpResponseBodyFeature>(body);
         }
 
-        // A standalone GET stream never ends by itself: on shutdown it is closed so the client reconnects elsewhere.
-        using var streamClosing = HttpMethods.IsGet(context.Request.Method)
-            ? shutdown.StreamsClosing.Register(static c => ((HttpContext)c!).Abort(), context)
-            : default;
         try
         {
             await next(context).ConfigureAwait(false);
