@@ -128,16 +128,8 @@ public sealed class UpstreamTokenTests(RedisServer redis) : IAsyncLifetime
     public async Task CachedToken_IsNotUsedPastTheCallersTokenExpiry()
     {
         await using var gateway = await StartGatewayAsync();
-        _idp.AccessTokenLifetime = TimeSpan.FromSeconds(5);
-        var shortLived = await UserTokenAsync("alice");
-        _idp.AccessTokenLifetime = TimeSpan.FromMinutes(10);
-
-        using (var first = await gateway.Http.SendAsync(WithToken(RawMcp.Post("/mcp/demo", RawMcp.Initialize), shortLived), Ct))
-        {
-            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-        }
-
-        await Task.Delay(TimeSpan.FromSeconds(6), Ct);
+        var shortLived = await ShortLivedUserTokenAsync("alice");
+        await InitializeThenOutliveAsync(gateway, shortLived, shortLived);
         var forwarded = _upstream.Requests.Count;
 
         // Still inside the gateway's clock skew, so the caller is let in; but the exchanged token must not outlive
@@ -147,6 +139,32 @@ public sealed class UpstreamTokenTests(RedisServer redis) : IAsyncLifetime
         await RawMcp.AssertErrorAsync(second, HttpStatusCode.BadGateway, JsonRpcErrorCodes.UpstreamTokenUnavailable, id: "1");
         Assert.Single(_idp.Exchanges);
         Assert.Equal(forwarded, _upstream.Requests.Count);
+    }
+
+    [Fact]
+    public async Task CachedToken_OfAnotherTokenOfTheSameUser_IsNotUsedPastThisTokensExpiry()
+    {
+        await using var gateway = await StartGatewayAsync();
+        var longLived = await UserTokenAsync("alice");
+        var shortLived = await ShortLivedUserTokenAsync("alice");
+        await InitializeThenOutliveAsync(gateway, longLived, shortLived);
+        var exchanges = _idp.Exchanges.Count;
+        var forwarded = _upstream.Posts.Count;
+
+        // The entry (from the long-lived token) is still fresh, but this caller's token has expired: the IdP decides,
+        // and refuses the expired subject token.
+        using (var expired = await gateway.Http.SendAsync(WithToken(RawMcp.Post("/mcp/demo", RawMcp.Initialize), shortLived), Ct))
+        {
+            await RawMcp.AssertErrorAsync(expired, HttpStatusCode.BadGateway, JsonRpcErrorCodes.UpstreamTokenUnavailable, id: "1");
+        }
+
+        Assert.Contains(gateway.Logs.Entries, e => e.Message.Contains("identity provider refused a token", StringComparison.Ordinal));
+        Assert.Equal(forwarded, _upstream.Posts.Count);
+
+        // The refusal is this token's alone: the entry still serves the long-lived one, without a new exchange.
+        using var again = await gateway.Http.SendAsync(WithToken(RawMcp.Post("/mcp/demo", RawMcp.Initialize), longLived), Ct);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(exchanges, _idp.Exchanges.Count);
     }
 
     [Fact]
@@ -324,6 +342,36 @@ public sealed class UpstreamTokenTests(RedisServer redis) : IAsyncLifetime
     }
 
     private Task<string> UserTokenAsync(string user) => _idp.IssueUserTokenAsync(user, "mcp-gateway");
+
+    /// <summary>A token of <paramref name="user"/> that expires in 5 s.</summary>
+    private async Task<string> ShortLivedUserTokenAsync(string user)
+    {
+        var usual = _idp.AccessTokenLifetime;
+        _idp.AccessTokenLifetime = TimeSpan.FromSeconds(5);
+        try
+        {
+            return await UserTokenAsync(user);
+        }
+        finally
+        {
+            _idp.AccessTokenLifetime = usual;
+        }
+    }
+
+    /// <summary>Initializes with <paramref name="token"/> (so its upstream token is cached), then waits until <paramref name="shortLived"/> has expired.</summary>
+    private static async Task InitializeThenOutliveAsync(TestGateway gateway, string token, string shortLived)
+    {
+        using (var first = await gateway.Http.SendAsync(WithToken(RawMcp.Post("/mcp/demo", RawMcp.Initialize), token), Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        var left = new JsonWebToken(shortLived).ValidTo - DateTime.UtcNow + TimeSpan.FromSeconds(1);
+        if (left > TimeSpan.Zero)
+        {
+            await Task.Delay(left, Ct);
+        }
+    }
 
     /// <summary>The bearer tokens the upstream received, decoded.</summary>
     private List<JsonWebToken> UpstreamTokens() =>

@@ -52,10 +52,19 @@ public sealed class UpstreamTokenCache
         ArgumentNullException.ThrowIfNull(request);
         var key = KeyOf(request);
         var cached = await _cache.GetOrCreateAsync<UpstreamToken?>(key, static _ => default, ReadOnly, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (cached is not null)
+        if (cached is not null && !(cached.Succeeded && CallerExpiry(request.User) <= _time.GetUtcNow()))
         {
             _metrics.RecordTokenRequest(request.Server, request.Options.Strategy, cached.Succeeded ? "hit" : "failed");
             return cached;
+        }
+
+        if (cached is not null)
+        {
+            // The entry came from another token of the same caller; this one has expired and is only inside the
+            // clock skew. It gets no upstream token the IdP would not give it now: ask, and keep the answer out of the cache.
+            var own = await new Acquisition(_issuers[request.Options.Strategy], request, _metrics).RunAsync(cancellationToken).ConfigureAwait(false);
+            _metrics.RecordTokenRequest(request.Server, request.Options.Strategy, own.Succeeded ? "issued" : "failed");
+            return own;
         }
 
         // HybridCache runs one factory per key, but a token's real lifetime is only known once it is issued, and
@@ -104,14 +113,19 @@ public sealed class UpstreamTokenCache
     {
         var now = _time.GetUtcNow();
         var lifetime = token.ExpiresAt - _options.SafetyMargin - now;
-        if (user.FindFirst("exp")?.Value is { } exp && long.TryParse(exp, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds))
+        if (CallerExpiry(user) is { } expiry && expiry - now < lifetime)
         {
-            var callerLeft = DateTimeOffset.FromUnixTimeSeconds(seconds) - now;
-            lifetime = callerLeft < lifetime ? callerLeft : lifetime;
+            lifetime = expiry - now;
         }
 
         return lifetime;
     }
+
+    /// <summary>When the caller's own token expires (its <c>exp</c>), where it says.</summary>
+    private static DateTimeOffset? CallerExpiry(ClaimsPrincipal user) =>
+        user.FindFirst("exp")?.Value is { } exp && long.TryParse(exp, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds)
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            : null;
 
     /// <summary>
     /// A hash of who the token is for and what it may do (never the caller's raw token): strategy, server, issuer,
