@@ -100,7 +100,6 @@ internal sealed class CircuitGuardMiddleware(RequestDelegate next, DestinationCi
             _ => false,
         };
     }
-
 }
 
 /// <summary>The answer while a server's circuit is open: 503, <c>Retry-After</c> and a JSON-RPC error.</summary>

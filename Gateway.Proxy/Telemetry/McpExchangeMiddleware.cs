@@ -56,9 +56,9 @@ internal sealed class McpExchangeMiddleware(RequestDelegate next, McpMetrics met
     }
 
     /// <summary>The tool call's arguments, where the server's <c>audit.includeArguments</c> asks for them.</summary>
-    private string? ArgumentsOf(HttpContext context, JsonRpcEnvelope? envelope) =>
+    private string? ArgumentsOf(HttpContext context, string server, JsonRpcEnvelope? envelope) =>
         envelope?.Method == "tools/call" && context.Features.Get<PooledRequestBody>() is { } body
-            && routes.Current.Servers.TryGetValue(context.Features.Get<McpExchange>()!.Server, out var server) && server.Audit.IncludeArguments
+            && routes.Current.Servers.TryGetValue(server, out var options) && options.Audit.IncludeArguments
             ? McpAuditLog.ArgumentsOf(body.Memory)
             : null;
 
@@ -127,7 +127,7 @@ internal sealed class McpExchangeMiddleware(RequestDelegate next, McpMetrics met
                 McpAuditLog.HashSession(SessionIdOf(context)),
                 request.ContentLength ?? 0,
                 body.BytesWritten,
-                ArgumentsOf(context, envelope)));
+                ArgumentsOf(context, exchange.Server, envelope)));
         }
     }
 }

@@ -52,19 +52,19 @@ public sealed class UpstreamTokenCache
         ArgumentNullException.ThrowIfNull(request);
         var key = KeyOf(request);
         var cached = await _cache.GetOrCreateAsync<UpstreamToken?>(key, static _ => default, ReadOnly, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (cached is not null && !(cached.Succeeded && CallerExpiry(request.User) <= _time.GetUtcNow()))
-        {
-            _metrics.RecordTokenRequest(request.Server, request.Options.Strategy, cached.Succeeded ? "hit" : "failed");
-            return cached;
-        }
-
-        if (cached is not null)
+        if (cached is { Succeeded: true } && CallerExpiry(request.User) <= _time.GetUtcNow())
         {
             // The entry came from another token of the same caller; this one has expired and is only inside the
             // clock skew. It gets no upstream token the IdP would not give it now: ask, and keep the answer out of the cache.
             var own = await new Acquisition(_issuers[request.Options.Strategy], request, _metrics).RunAsync(cancellationToken).ConfigureAwait(false);
             _metrics.RecordTokenRequest(request.Server, request.Options.Strategy, own.Succeeded ? "issued" : "failed");
             return own;
+        }
+
+        if (cached is not null)
+        {
+            _metrics.RecordTokenRequest(request.Server, request.Options.Strategy, cached.Succeeded ? "hit" : "failed");
+            return cached;
         }
 
         // HybridCache runs one factory per key, but a token's real lifetime is only known once it is issued, and
