@@ -102,8 +102,9 @@ declare -A proxy_pids=(
   [nginx]="$(pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' ')"
 )
 
+paths=(direct gateway yarp nginx)
 body='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hello from the benchmark"}}}'
-for path in direct gateway yarp nginx; do
+for path in "${paths[@]}"; do
   answer=$(curl -s -X POST "${url[$path]}" -H 'Content-Type: application/json' \
     -H 'Accept: application/json, text/event-stream' -H 'MCP-Protocol-Version: 2025-06-18' -d "$body")
   if [[ "$answer" != *'"text":"hello from the benchmark"'* ]]; then
@@ -115,7 +116,6 @@ done
 # the gateway's CPU per call settles only after about 18 s (512 µs in the first 3 s, 140 from 20 s on). Warm every
 # path (and through them the upstream) for 20 s before measuring, then measure in rounds, rotating the order of the
 # paths so no path always runs first, and report each path's median round.
-paths=(direct gateway yarp nginx)
 for path in "${paths[@]}"; do
   wrk -t2 -c32 -d"$WARMUP" -s bench/tools-call.lua "${url[$path]}" >/dev/null
 done

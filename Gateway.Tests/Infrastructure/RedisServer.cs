@@ -14,7 +14,7 @@ public sealed class RedisServer : IAsyncLifetime
     private static readonly string[] Locations = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"];
     private Process? _process;
 
-    public int Port { get; private set; }
+    public int Port { get; } = UpstreamPort.Free();
 
     public string ConnectionString => $"127.0.0.1:{Port}";
 
@@ -22,33 +22,14 @@ public sealed class RedisServer : IAsyncLifetime
     {
         var binary = Locations.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("redis-server is not installed. Install it with 'apt-get install -y redis-server' (.ci/run does).");
-
-        // The port is chosen before redis-server binds it; another test may take it in between, and redis then exits.
-        for (var attempt = 1; ; attempt++)
+        _process = Process.Start(new ProcessStartInfo(binary, ["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
         {
-            Port = UpstreamPort.Free();
-            _process?.Dispose();
-            _process = Process.Start(new ProcessStartInfo(binary, ["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            })!;
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
-            if (await AcceptsConnectionsAsync(_process))
-            {
-                return;
-            }
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
 
-            if (attempt == 5)
-            {
-                throw new InvalidOperationException($"redis-server exited at start five times, last on port {Port}.");
-            }
-        }
-    }
-
-    private async Task<bool> AcceptsConnectionsAsync(Process process)
-    {
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (true)
         {
@@ -56,15 +37,10 @@ public sealed class RedisServer : IAsyncLifetime
             {
                 using var client = new TcpClient();
                 await client.ConnectAsync("127.0.0.1", Port);
-                return true;
+                return;
             }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
+            catch (SocketException) when (DateTime.UtcNow < deadline && !_process.HasExited)
             {
-                if (process.HasExited)
-                {
-                    return false;
-                }
-
                 await Task.Delay(50);
             }
         }

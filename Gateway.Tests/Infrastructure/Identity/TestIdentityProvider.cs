@@ -91,21 +91,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
 
     public static async Task<TestIdentityProvider> StartAsync()
     {
-        // The issuer names the port, so it is chosen before binding; another test may take it in between.
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await StartOnAsync(UpstreamPort.Free());
-            }
-            catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException && attempt < 5)
-            {
-            }
-        }
-    }
-
-    private static async Task<TestIdentityProvider> StartOnAsync(int port)
-    {
+        var port = UpstreamPort.Free();
         var issuer = new Uri($"http://127.0.0.1:{port}/realms/{Realm}");
         var signingKey = new RsaSecurityKey(RSA.Create(2048)) { KeyId = "test-signing-key" };
         string Endpoint(string path) => issuer + path;
@@ -180,16 +166,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
         });
         app.MapMethods($"/realms/{Realm}/protocol/openid-connect/auth", [HttpMethods.Get, HttpMethods.Post], (HttpContext context) => provider!.Authorize(context));
         app.MapPost($"/realms/{Realm}/protocol/openid-connect/token", (Delegate)((HttpContext context) => provider!.TokenAsync(context)));
-        try
-        {
-            await app.StartAsync();
-        }
-        catch (IOException)
-        {
-            await app.DisposeAsync();
-            throw;
-        }
-
+        await app.StartAsync();
         provider = new TestIdentityProvider(app, issuer, signingKey, logs);
         return provider;
     }
