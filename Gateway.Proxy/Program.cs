@@ -1,5 +1,5 @@
-using Gateway.Proxy.Configuration;
 using Gateway.Proxy.Hosting;
+using Gateway.Transforms.Configuration;
 
 try
 {

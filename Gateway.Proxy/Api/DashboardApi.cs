@@ -1,7 +1,8 @@
-using Gateway.Proxy.Configuration;
-using Gateway.Proxy.Forwarding;
-using Gateway.Proxy.Identity;
-using Gateway.Proxy.Resilience;
+using Gateway.Transforms.Configuration;
+using Gateway.Transforms.Forwarding;
+using Gateway.Transforms.InboundAuth;
+using Gateway.Transforms.Pipeline;
+using Gateway.Transforms.Resilience;
 using Gateway.Transforms.Telemetry;
 using Polly.CircuitBreaker;
 using Yarp.ReverseProxy;
@@ -47,7 +48,7 @@ internal static class DashboardApi
                     var circuit = s.Value.CircuitBreaker.Enabled ? breakers.For(s.Key, url, s.Value.CircuitBreaker).State : CircuitState.Closed;
                     return new DashboardDestination(url, health.ActiveHealth, health.PassiveHealth, Describe(circuit));
                 });
-                return new DashboardService(s.Key, McpProxyConfigProvider.PathOf(s.Key), totals.Requests, totals.Failed, totals.SessionsStarted,
+                return new DashboardService(s.Key, McpRouteMetadata.PathOf(s.Key), totals.Requests, totals.Failed, totals.SessionsStarted,
                     totals.SessionsEnded, totals.OpenStreams, totals.RateLimited, [.. destinations]);
             });
             return Results.Json<IReadOnlyList<DashboardService>>([.. services], GatewayJsonContext.Default.IReadOnlyListDashboardService);

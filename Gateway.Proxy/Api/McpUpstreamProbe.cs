@@ -1,5 +1,5 @@
-using Gateway.Proxy.Configuration;
-using Gateway.Proxy.Forwarding;
+using Gateway.Transforms.Configuration;
+using Gateway.Transforms.Forwarding;
 using ModelContextProtocol.Client;
 
 namespace Gateway.Proxy.Api;

@@ -34,5 +34,4 @@ public sealed record DashboardDestination(string Url, string ActiveHealth, strin
 [JsonSerializable(typeof(ServiceHealth))]
 [JsonSerializable(typeof(DashboardOverview))]
 [JsonSerializable(typeof(IReadOnlyList<DashboardService>))]
-[JsonSerializable(typeof(Gateway.Proxy.Identity.ProtectedResourceMetadata))]
 internal sealed partial class GatewayJsonContext : JsonSerializerContext;

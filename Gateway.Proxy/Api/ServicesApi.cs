@@ -1,6 +1,7 @@
-using Gateway.Proxy.Configuration;
-using Gateway.Proxy.Forwarding;
-using Gateway.Proxy.Identity;
+using Gateway.Transforms.Configuration;
+using Gateway.Transforms.Forwarding;
+using Gateway.Transforms.InboundAuth;
+using Gateway.Transforms.Pipeline;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
 
@@ -43,7 +44,7 @@ internal static class ServicesApi
     private static ServiceInfo Describe(string name, McpServerOptions server, IProxyStateLookup state, UpstreamAddresses addresses)
     {
         state.TryGetCluster(name, out var cluster);
-        return new ServiceInfo(name, McpProxyConfigProvider.PathOf(name), server.Transport, server.LoadBalancing,
+        return new ServiceInfo(name, McpRouteMetadata.PathOf(name), server.Transport, server.LoadBalancing,
             [.. addresses.Of(name, server).Select(url => DescribeDestination(url, cluster))]);
     }
 

@@ -1,20 +1,14 @@
 using Gateway.Proxy.Api;
-using Gateway.Proxy.Health;
-using Gateway.Proxy.Mcp;
-using Gateway.Proxy.RateLimiting;
-using Gateway.Proxy.Resilience;
 using Gateway.Proxy.Stdio;
-using Gateway.Proxy.Telemetry;
-using Gateway.Transforms.JsonRpc;
+using Gateway.Transforms.Configuration;
+using Gateway.Transforms.Pipeline;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 namespace Microsoft.AspNetCore.Builder;
 
-/// <summary>Maps the gateway's endpoints and its proxy pipeline.</summary>
+/// <summary>Maps the gateway's endpoints: health, the admin API, OAuth metadata, metrics, and the MCP servers.</summary>
 public static class GatewayEndpointExtensions
 {
-    private const int MaxEchoedNameLength = 64;
-
     public static WebApplication MapMcpGateway(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -28,32 +22,7 @@ public static class GatewayEndpointExtensions
         app.MapDashboardApi();
         app.MapProtectedResourceMetadata();
         app.MapPrometheusScrapingEndpoint();
-
-        // Before authentication, so that refused requests are measured and audited too.
-        app.UseMiddleware<McpExchangeMiddleware>();
-        app.UseAuthentication();
-        app.UseAuthorization();
-
-        // Configured servers are literal routes and win; anything else under /mcp/ is an unknown server.
-        app.Map("/mcp/{**server}", (HttpContext context, string? server) =>
-            JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status404NotFound, JsonRpcErrorCodes.UnknownServer,
-                $"Unknown MCP server '{Truncate(server)}'. GET /api/v1/services lists the servers this gateway serves."));
-
-        app.MapReverseProxy(pipeline =>
-        {
-            pipeline.UseMiddleware<UpstreamErrorMiddleware>();
-            pipeline.UseMiddleware<McpRequestGuardMiddleware>();
-            pipeline.UseMiddleware<RateLimitMiddleware>();
-            pipeline.UseMcpSessionPinning();
-            pipeline.UseMiddleware<ConnectRetryMiddleware>();
-            pipeline.UseMiddleware<CircuitFilterMiddleware>();
-            pipeline.UseLoadBalancing();
-            pipeline.UseMiddleware<CircuitGuardMiddleware>();
-            pipeline.UsePassiveHealthChecks();
-        });
+        app.MapMcpServers();
         return app;
     }
-
-    private static string Truncate(string? value) =>
-        value is null ? string.Empty : value.Length <= MaxEchoedNameLength ? value : value[..MaxEchoedNameLength];
 }

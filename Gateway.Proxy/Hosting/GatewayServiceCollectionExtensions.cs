@@ -1,18 +1,17 @@
+using System.Security.Cryptography;
 using Gateway.Proxy.Api;
-using Gateway.Proxy.Caching;
-using Gateway.Proxy.Configuration;
-using Gateway.Proxy.Forwarding;
-using Gateway.Proxy.Health;
-using Gateway.Proxy.Identity;
-using Gateway.Proxy.Mcp;
-using Gateway.Proxy.RateLimiting;
-using Gateway.Proxy.Resilience;
 using Gateway.Proxy.Stdio;
 using Gateway.StdioBridge.Configuration;
 using Gateway.StdioBridge.Hosting;
+using Gateway.Transforms.Configuration;
+using Gateway.Transforms.Forwarding;
+using Gateway.Transforms.Guard;
+using Gateway.Transforms.Limits;
+using Gateway.Transforms.Redis;
+using Gateway.Transforms.Resilience;
 using Gateway.Transforms.Sessions;
-using Gateway.Transforms.Tokens;
-using System.Security.Cryptography;
+using Gateway.Transforms.Shutdown;
+using Gateway.Transforms.UpstreamTokens;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.StackExchangeRedis;
@@ -30,7 +29,7 @@ public static class GatewayServiceCollectionExtensions
     // The in-process bridge listens on loopback only, on a port the OS picks; the proxy routes learn it at start-up.
     private const string StdioBridgeUrl = "http://127.0.0.1:0";
 
-    public static IServiceCollection AddMcpGateway(this IServiceCollection services, RoutesFile routesFile, GatewayOptions initialRoutes)
+    public static IServiceCollection AddMcpGateway(this IServiceCollection services, RoutesFile routesFile, RoutesOptions initialRoutes)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(initialRoutes);
@@ -56,13 +55,12 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<CallerRateLimiter>();
 
         services.AddGatewayAuthentication(initialRoutes.Gateway);
-        services.AddSingleton<IUpstreamAuthCatalog, RoutesUpstreamAuthCatalog>();
         services.Configure<UpstreamTokenCacheOptions>(o =>
         {
             o.SafetyMargin = initialRoutes.Gateway.TokenCache.SafetyMargin;
             o.FailureLifetime = initialRoutes.Gateway.TokenCache.FailureLifetime;
         });
-        services.AddReverseProxy().AddMcpTransforms();
+        services.AddMcpTransforms();
         services.AddSingleton<IProxyConfigProvider, McpProxyConfigProvider>();
         services.AddSingleton<IForwarderHttpClientFactory, McpForwarderHttpClientFactory>();
         services.AddSingleton<IActiveHealthCheckPolicy, McpEndpointHealthPolicy>();
@@ -94,7 +92,7 @@ public static class GatewayServiceCollectionExtensions
     }
 
     /// <summary>The key ring that seals session ids; every replica of a deployment must share it.</summary>
-    private static void AddMcpSessionKeyRing(this IServiceCollection services, GatewaySettings gateway)
+    private static void AddMcpSessionKeyRing(this IServiceCollection services, GatewayOptions gateway)
     {
         var settings = gateway.DataProtection;
         var dataProtection = services.AddDataProtection().SetApplicationName(settings.ApplicationName);

@@ -1,5 +1,5 @@
-using Gateway.Proxy.Configuration;
 using Gateway.StdioBridge.Configuration;
+using Gateway.Transforms.Configuration;
 
 namespace Gateway.Proxy.Stdio;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
-using Gateway.Proxy.Configuration;
 using Gateway.StdioBridge.Hosting;
+using Gateway.Transforms.Configuration;
 using Gateway.Transforms.Telemetry;
 
 namespace Gateway.Proxy.Stdio;

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using Gateway.Transforms.JsonRpc;
+using Gateway.Mcp;
+using Microsoft.AspNetCore.Http;
 
 namespace Gateway.StdioBridge.Hosting;
 
@@ -14,7 +15,7 @@ internal sealed class AccessKeyMiddleware(RequestDelegate next, string accessKey
         var given = Encoding.UTF8.GetBytes(context.Request.Headers[StdioBridgeHost.AccessKeyHeader].ToString());
         return CryptographicOperations.FixedTimeEquals(given, _expected)
             ? next(context)
-            : JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status403Forbidden, JsonRpcErrorCodes.OriginNotAllowed,
+            : JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status403Forbidden, JsonRpcErrorCodes.BridgeAccessDenied,
                 "This bridge serves the gateway only.");
     }
 }

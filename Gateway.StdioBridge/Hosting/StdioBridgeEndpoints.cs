@@ -1,8 +1,8 @@
 using System.Text.Json;
+using Gateway.Mcp;
 using Gateway.StdioBridge.Configuration;
 using Gateway.StdioBridge.Sessions;
-using Gateway.Transforms.JsonRpc;
-using Gateway.Transforms.Mcp;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -13,7 +13,6 @@ namespace Gateway.StdioBridge.Hosting;
 internal static partial class StdioBridgeEndpoints
 {
     public const string RoutePattern = "/{server}/mcp";
-    private const string RetryAfterSeconds = "5";
 
     public static IEndpointRouteBuilder MapStdioBridge(this IEndpointRouteBuilder endpoints)
     {
@@ -77,7 +76,7 @@ internal static partial class StdioBridgeEndpoints
 
             if (session is null)
             {
-                context.Response.Headers.RetryAfter = RetryAfterSeconds;
+                RetryAfter.Set(context.Response, RetryAfter.Unknown);
                 await JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status503ServiceUnavailable, JsonRpcErrorCodes.ServerBusy,
                     $"All {options.MaxProcesses} processes of server '{server}' are in use. Retry later.").ConfigureAwait(false);
                 return;
@@ -142,7 +141,7 @@ internal static partial class StdioBridgeEndpoints
 
     private static void StartEventStream(HttpContext context)
     {
-        context.Response.ContentType = "text/event-stream";
+        context.Response.ContentType = McpMediaTypes.EventStream;
         context.Response.Headers.CacheControl = "no-cache,no-store";
         context.Response.Headers[HeaderNames.ContentEncoding] = "identity";
     }

@@ -1,6 +1,6 @@
-using Gateway.Proxy.Configuration;
 using Gateway.Proxy.Hosting;
 using Gateway.Tests.Infrastructure;
+using Gateway.Transforms.Configuration;
 using Microsoft.Extensions.Configuration;
 
 namespace Gateway.Tests.Configuration;
@@ -168,7 +168,7 @@ public sealed class RoutesValidationTests
     [Fact]
     public void NoServers_IsReported()
     {
-        var result = new GatewayOptionsValidator().Validate(null, new GatewayOptions());
+        var result = new RoutesValidator().Validate(null, new RoutesOptions());
         Assert.True(result.Failed);
         Assert.StartsWith("servers:", Assert.Single(result.Failures!), StringComparison.Ordinal);
     }

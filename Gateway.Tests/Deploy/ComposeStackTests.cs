@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Gateway.Proxy.Configuration;
 using Gateway.Tests.Infrastructure;
+using Gateway.Transforms.Configuration;
 using Microsoft.Extensions.Configuration;
 using YamlDotNet.RepresentationModel;
 

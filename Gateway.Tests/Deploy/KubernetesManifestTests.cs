@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Gateway.Proxy.Configuration;
 using Gateway.Tests.Infrastructure;
+using Gateway.Transforms.Configuration;
 using Microsoft.Extensions.Configuration;
 using YamlDotNet.RepresentationModel;
 
@@ -49,7 +49,7 @@ public sealed class KubernetesManifestTests
     }
 
     /// <summary>The routes file in the ConfigMap passes the gateway's own validation.</summary>
-    private static GatewayOptions AssertValid(string routes)
+    private static RoutesOptions AssertValid(string routes)
     {
         var path = Path.Combine(TempDirectory.Create(), "routes.yaml");
         File.WriteAllText(path, routes);

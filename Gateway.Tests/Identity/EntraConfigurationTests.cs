@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using Gateway.Mcp;
 using Gateway.Tests.Infrastructure;
-using Gateway.Transforms.JsonRpc;
 
 namespace Gateway.Tests.Identity;
 

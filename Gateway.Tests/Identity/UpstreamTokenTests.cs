@@ -1,9 +1,9 @@
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Headers;
+using Gateway.Mcp;
 using Gateway.Tests.Infrastructure;
 using Gateway.Tests.Infrastructure.Identity;
-using Gateway.Transforms.JsonRpc;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using StackExchange.Redis;
@@ -120,7 +120,7 @@ public sealed class UpstreamTokenTests(RedisServer redis) : IAsyncLifetime
         var forwarded = _upstream.Requests.Count;
         using var response = await gateway.Http.SendAsync(WithToken(RawMcp.Post("/mcp/demo", RawMcp.CallTool("whoami"), sessionId), bob), Ct);
 
-        await RawMcp.AssertErrorAsync(response, HttpStatusCode.NotFound, JsonRpcErrorCodes.SessionNotFound);
+        await RawMcp.AssertErrorAsync(response, HttpStatusCode.NotFound, JsonRpcErrorCodes.SessionNotFound, id: "2");
         Assert.Equal(forwarded, _upstream.Requests.Count);
     }
 

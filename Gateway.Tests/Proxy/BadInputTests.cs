@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
+using Gateway.Mcp;
 using Gateway.Tests.Infrastructure;
-using Gateway.Transforms.JsonRpc;
 
 namespace Gateway.Tests.Proxy;
 
@@ -148,7 +148,7 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task ForgedSessionId_Is404()
     {
         using var response = await _gateway.Http.SendAsync(RawMcp.Post("/mcp/demo", RawMcp.CallTool("echo"), "forged-session-id"), Ct);
-        await RawMcp.AssertErrorAsync(response, HttpStatusCode.NotFound, JsonRpcErrorCodes.SessionNotFound);
+        await RawMcp.AssertErrorAsync(response, HttpStatusCode.NotFound, JsonRpcErrorCodes.SessionNotFound, id: "2");
         Assert.Empty(_upstream.Requests);
     }
 
@@ -160,7 +160,7 @@ public sealed class BadInputTests : IAsyncLifetime
         var tampered = sessionId[..10] + (sessionId[10] == 'A' ? 'B' : 'A') + sessionId[11..];
 
         using var response = await _gateway.Http.SendAsync(RawMcp.Post("/mcp/demo", RawMcp.CallTool("echo"), tampered), Ct);
-        await RawMcp.AssertErrorAsync(response, HttpStatusCode.NotFound, JsonRpcErrorCodes.SessionNotFound);
+        await RawMcp.AssertErrorAsync(response, HttpStatusCode.NotFound, JsonRpcErrorCodes.SessionNotFound, id: "2");
         Assert.Equal(forwardedSoFar, _upstream.Requests.Count);
     }
 
@@ -172,7 +172,7 @@ public sealed class BadInputTests : IAsyncLifetime
         var forwardedSoFar = _upstream.Requests.Count;
 
         using var response = await _gateway.Http.SendAsync(RawMcp.Post("/mcp/demo", RawMcp.CallTool("echo"), upstreamId), Ct);
-        await RawMcp.AssertErrorAsync(response, HttpStatusCode.NotFound, JsonRpcErrorCodes.SessionNotFound);
+        await RawMcp.AssertErrorAsync(response, HttpStatusCode.NotFound, JsonRpcErrorCodes.SessionNotFound, id: "2");
         Assert.Equal(forwardedSoFar, _upstream.Requests.Count);
     }
 
@@ -183,7 +183,7 @@ public sealed class BadInputTests : IAsyncLifetime
         var forwardedSoFar = _upstream.Requests.Count;
 
         using var response = await _gateway.Http.SendAsync(RawMcp.Post("/mcp/small", RawMcp.CallTool("echo"), sessionId), Ct);
-        await RawMcp.AssertErrorAsync(response, HttpStatusCode.NotFound, JsonRpcErrorCodes.SessionNotFound);
+        await RawMcp.AssertErrorAsync(response, HttpStatusCode.NotFound, JsonRpcErrorCodes.SessionNotFound, id: "2");
         Assert.Equal(forwardedSoFar, _upstream.Requests.Count);
     }
 

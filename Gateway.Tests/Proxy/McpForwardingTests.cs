@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using Gateway.Tests.Infrastructure;
-using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol;
+using ModelContextProtocol.AspNetCore;
 using ModelContextProtocol.Protocol;
 
 namespace Gateway.Tests.Proxy;

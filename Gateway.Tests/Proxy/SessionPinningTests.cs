@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using Gateway.Mcp;
 using Gateway.Proxy.Api;
 using Gateway.Tests.Infrastructure;
-using Gateway.Transforms.JsonRpc;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -113,7 +113,7 @@ public sealed class SessionPinningTests(RedisServer redis)
         });
 
         using var response = await gateway.Http.SendAsync(RawMcp.Post("/mcp/demo", RawMcp.CallTool("whoami"), session), Ct);
-        await RawMcp.AssertErrorAsync(response, HttpStatusCode.NotFound, JsonRpcErrorCodes.SessionNotFound);
+        await RawMcp.AssertErrorAsync(response, HttpStatusCode.NotFound, JsonRpcErrorCodes.SessionNotFound, id: "2");
         Assert.Equal(seenByA, a.Requests.Count);
         Assert.Empty(b.Requests);
     }

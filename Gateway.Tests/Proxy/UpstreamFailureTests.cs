@@ -1,9 +1,9 @@
 using System.Net;
+using Gateway.Mcp;
 using Gateway.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Gateway.Transforms.JsonRpc;
 
 namespace Gateway.Tests.Proxy;
 
@@ -82,5 +82,26 @@ public sealed class UpstreamFailureTests
         using var response = await gateway.Http.SendAsync(request, Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("upstream-key", Assert.Single(upstream.Posts).Headers["X-Api-Key"]);
+    }
+
+    [Fact]
+    public async Task StaticAuthorization_OnAServerWithoutUpstreamAuth_ReachesTheUpstream_InsteadOfTheCallers()
+    {
+        await using var upstream = await TestUpstream.StartAsync("a");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("demo", upstream, "headers:", "  Authorization: 'Bearer upstream-static-key'").ToString());
+
+        using var request = RawMcp.Post("/mcp/demo", RawMcp.Initialize);
+        request.Headers.Add("Authorization", "Bearer callers-own");
+        using var response = await gateway.Http.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var forwarded = Assert.Single(upstream.Posts).Headers;
+        Assert.Equal("Bearer upstream-static-key", forwarded["Authorization"]);
+
+        // YARP's own defaults, which the gateway now adds itself, still apply: the destination's Host and X-Forwarded-*.
+        Assert.Equal(upstream.Endpoint.Authority, forwarded["Host"]);
+        Assert.Equal("127.0.0.1", forwarded["X-Forwarded-For"]);
+        Assert.Equal(gateway.BaseAddress.Authority, forwarded["X-Forwarded-Host"]);
     }
 }

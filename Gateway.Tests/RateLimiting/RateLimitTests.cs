@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Gateway.Mcp;
 using Gateway.Tests.Infrastructure;
 using Gateway.Tests.Infrastructure.Identity;
-using Gateway.Transforms.JsonRpc;
 
 namespace Gateway.Tests.RateLimiting;
 

@@ -1,6 +1,6 @@
 using System.Net;
+using Gateway.Mcp;
 using Gateway.Tests.Infrastructure;
-using Gateway.Transforms.JsonRpc;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Tests.Resilience;

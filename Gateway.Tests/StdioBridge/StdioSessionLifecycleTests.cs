@@ -1,8 +1,9 @@
+extern alias bridge;
 using System.Diagnostics;
 using System.Net;
-using Gateway.StdioBridge.Hosting;
+using bridge::Gateway.StdioBridge.Hosting;
+using Gateway.Mcp;
 using Gateway.Tests.Infrastructure;
-using Gateway.Transforms.JsonRpc;
 using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -181,7 +182,7 @@ public sealed class StdioSessionLifecycleTests
 
         using var direct = await new HttpClient().SendAsync(RawMcp.Post(bridge.EndpointFor("test").ToString(), RawMcp.Initialize), Ct);
 
-        await RawMcp.AssertErrorAsync(direct, HttpStatusCode.Forbidden, JsonRpcErrorCodes.OriginNotAllowed);
+        await RawMcp.AssertErrorAsync(direct, HttpStatusCode.Forbidden, JsonRpcErrorCodes.BridgeAccessDenied);
         Assert.Equal(0, bridge.ProcessCount("test"));
     }
 

@@ -1,9 +1,9 @@
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Headers;
+using Gateway.Mcp;
 using Gateway.Tests.Infrastructure;
 using Gateway.Tests.Infrastructure.Identity;
-using Gateway.Transforms.JsonRpc;
 using Gateway.Transforms.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using Gateway.Transforms.JsonRpc;
+using Gateway.Mcp;
 
 namespace Gateway.Tests.Transforms;
 

@@ -1,4 +1,4 @@
-using Gateway.Transforms.Mcp;
+using Gateway.Mcp;
 
 namespace Gateway.Tests.Transforms;
 

@@ -1,3 +1,4 @@
+using Gateway.Transforms.InboundAuth;
 using Gateway.Transforms.Sessions;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
@@ -7,6 +8,7 @@ namespace Gateway.Tests.Transforms;
 
 public sealed class SessionIdSealerTests
 {
+    private static readonly McpCaller Alice = McpCaller.For("issuer", "alice");
     private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-11-25T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
     private readonly IDataProtectionProvider _keys = DataProtectionProvider.Create(new DirectoryInfo(Infrastructure.TempDirectory.Create()));
 
@@ -16,9 +18,9 @@ public sealed class SessionIdSealerTests
     [Fact]
     public void Unseal_OfSealed_RestoresEverything()
     {
-        var sealedId = Sealer().Seal("demo", "http://10.0.0.1/mcp", "upstream-123", "issuer|alice");
+        var sealedId = Sealer().Seal("demo", "http://10.0.0.1/mcp", "upstream-123", Alice);
 
-        Assert.Equal(UnsealOutcome.Valid, Sealer().TryUnseal(sealedId, "demo", "issuer|alice", out var session));
+        Assert.Equal(UnsealOutcome.Valid, Sealer().TryUnseal(sealedId, "demo", Alice, out var session));
         Assert.Equal(new PinnedSession("demo", "http://10.0.0.1/mcp", "upstream-123", _time.GetUtcNow()), session);
         Assert.DoesNotContain("upstream-123", sealedId, StringComparison.Ordinal);
         Assert.All(sealedId, c => Assert.InRange(c, '!', '~'));
@@ -27,24 +29,24 @@ public sealed class SessionIdSealerTests
     [Fact]
     public void Unseal_ForAnotherCaller_IsRefused()
     {
-        var sealedId = Sealer().Seal("demo", "http://10.0.0.1/mcp", "upstream-123", "issuer|alice");
-        Assert.Equal(UnsealOutcome.OtherCaller, Sealer().TryUnseal(sealedId, "demo", "issuer|mallory", out var session));
+        var sealedId = Sealer().Seal("demo", "http://10.0.0.1/mcp", "upstream-123", Alice);
+        Assert.Equal(UnsealOutcome.OtherCaller, Sealer().TryUnseal(sealedId, "demo", McpCaller.For("issuer", "mallory"), out var session));
         Assert.Null(session);
     }
 
     [Fact]
     public void Unseal_ForAnotherServer_IsRefused()
     {
-        var sealedId = Sealer().Seal("demo", "http://10.0.0.1/mcp", "upstream-123", "");
-        Assert.Equal(UnsealOutcome.OtherServer, Sealer().TryUnseal(sealedId, "other", "", out _));
+        var sealedId = Sealer().Seal("demo", "http://10.0.0.1/mcp", "upstream-123", McpCaller.Anonymous);
+        Assert.Equal(UnsealOutcome.OtherServer, Sealer().TryUnseal(sealedId, "other", McpCaller.Anonymous, out _));
     }
 
     [Fact]
     public void Unseal_AfterLifetime_IsExpired()
     {
-        var sealedId = Sealer().Seal("demo", "http://10.0.0.1/mcp", "upstream-123", "");
+        var sealedId = Sealer().Seal("demo", "http://10.0.0.1/mcp", "upstream-123", McpCaller.Anonymous);
         _time.Advance(TimeSpan.FromMinutes(61));
-        Assert.Equal(UnsealOutcome.Expired, Sealer().TryUnseal(sealedId, "demo", "", out _));
+        Assert.Equal(UnsealOutcome.Expired, Sealer().TryUnseal(sealedId, "demo", McpCaller.Anonymous, out _));
     }
 
     [Theory]
@@ -52,13 +54,13 @@ public sealed class SessionIdSealerTests
     [InlineData("not base64 !")]
     [InlineData("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")]
     public void Unseal_OfGarbage_IsForged(string sealedId) =>
-        Assert.Equal(UnsealOutcome.Forged, Sealer().TryUnseal(sealedId, "demo", "", out _));
+        Assert.Equal(UnsealOutcome.Forged, Sealer().TryUnseal(sealedId, "demo", McpCaller.Anonymous, out _));
 
     [Fact]
     public void Unseal_WithAnotherKeyRing_IsForged()
     {
-        var sealedId = Sealer().Seal("demo", "http://10.0.0.1/mcp", "upstream-123", "");
+        var sealedId = Sealer().Seal("demo", "http://10.0.0.1/mcp", "upstream-123", McpCaller.Anonymous);
         var otherKeys = DataProtectionProvider.Create(new DirectoryInfo(Infrastructure.TempDirectory.Create()));
-        Assert.Equal(UnsealOutcome.Forged, Sealer(otherKeys).TryUnseal(sealedId, "demo", "", out _));
+        Assert.Equal(UnsealOutcome.Forged, Sealer(otherKeys).TryUnseal(sealedId, "demo", McpCaller.Anonymous, out _));
     }
 }

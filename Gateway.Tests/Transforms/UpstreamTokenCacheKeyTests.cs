@@ -1,5 +1,6 @@
 using System.Security.Claims;
-using Gateway.Transforms.Tokens;
+using Gateway.Transforms.InboundAuth;
+using Gateway.Transforms.UpstreamTokens;
 
 namespace Gateway.Tests.Transforms;
 
@@ -51,6 +52,7 @@ public sealed class UpstreamTokenCacheKeyTests
     {
         var identity = new ClaimsIdentity([new Claim("sub", subject, null, issuer), new Claim("azp", callerClient, null, issuer)], "Bearer");
         var options = new UpstreamAuthOptions { Strategy = strategy, ClientId = "mcp-gateway", Audience = audience, Scopes = [.. scopes] };
-        return new UpstreamTokenRequest(server, options, new ClaimsPrincipal(identity), subjectToken);
+        var user = new ClaimsPrincipal(identity);
+        return new UpstreamTokenRequest(server, options, user, McpCaller.Of(user), subjectToken);
     }
 }

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Gateway.Transforms.Mcp;
+namespace Gateway.Mcp;
 
 /// <summary>Decodes the Base64 sentinel form (<c>=?base64?…?=</c>) that 2026-07-28 clients use for header values that are not plain ASCII.</summary>
 public static class McpHeaderValue

@@ -1,7 +1,7 @@
-namespace Gateway.Transforms.Mcp;
+namespace Gateway.Mcp;
 
 /// <summary>The HTTP header names of the MCP streamable HTTP transport (all revisions the gateway speaks).</summary>
-public static class McpHeaders
+internal static class McpHeaders
 {
     /// <summary>The session id of the 2025-03-26 … 2025-11-25 revisions.</summary>
     public const string SessionId = "Mcp-Session-Id";

@@ -1,4 +1,5 @@
-using Gateway.Transforms.Mcp;
+using Gateway.Mcp;
+using Gateway.Transforms.Pipeline;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Transforms;
 
@@ -6,7 +7,7 @@ namespace Gateway.Transforms.Sessions;
 
 /// <summary>Replaces a session id issued by the upstream with a sealed one naming the destination and the caller.</summary>
 /// <remarks>When the upstream repeats the id of the session the request was pinned to, the client's id is echoed unchanged.</remarks>
-public sealed class SessionIdResponseTransform(SessionIdSealer sealer, string server) : ResponseTransform
+internal sealed class SessionIdResponseTransform(SessionIdSealer sealer) : ResponseTransform
 {
     public override ValueTask ApplyAsync(ResponseTransformContext context)
     {
@@ -20,10 +21,10 @@ public sealed class SessionIdResponseTransform(SessionIdSealer sealer, string se
         }
 
         var http = context.HttpContext;
-        var pinned = http.Features.Get<McpSessionFeature>();
-        http.Response.Headers[McpHeaders.SessionId] = pinned is not null && pinned.Session.UpstreamSessionId == upstreamId
-            ? pinned.SealedId
-            : sealer.Seal(server, http.GetReverseProxyFeature().ProxiedDestination!.Model.Config.Address, upstreamId, CallerIdentity.Of(http));
+        var request = http.GetMcpRequest();
+        http.Response.Headers[McpHeaders.SessionId] = request.Session is { } pinned && pinned.UpstreamSessionId == upstreamId
+            ? request.SealedSessionId
+            : sealer.Seal(request.Server, http.GetReverseProxyFeature().ProxiedDestination!.Model.Config.Address, upstreamId, request.Caller);
         return ValueTask.CompletedTask;
     }
 }

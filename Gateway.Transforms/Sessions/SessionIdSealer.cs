@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
+using Gateway.Transforms.InboundAuth;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 
@@ -13,7 +14,7 @@ namespace Gateway.Transforms.Sessions;
 /// <remarks>
 /// The seal is ASP.NET Core Data Protection (authenticated encryption), so the session's home travels with the
 /// client and no replica needs a session store: any replica sharing the key ring can route any session. The caller
-/// is kept as a SHA-256 of issuer and subject, which is enough to compare and keeps the id short.
+/// is kept as its <see cref="McpCaller.Hash"/>, which is enough to compare and keeps the id short.
 /// </remarks>
 public sealed class SessionIdSealer
 {
@@ -32,7 +33,7 @@ public sealed class SessionIdSealer
     }
 
     /// <summary>Seals a new session; the result is URL-safe Base64, valid as an <c>Mcp-Session-Id</c>.</summary>
-    public string Seal(string server, string destination, string upstreamSessionId, string caller)
+    public string Seal(string server, string destination, string upstreamSessionId, McpCaller caller)
     {
         using var buffer = new MemoryStream(128 + upstreamSessionId.Length);
         using (var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
@@ -42,14 +43,14 @@ public sealed class SessionIdSealer
             writer.Write(server);
             writer.Write(destination);
             writer.Write(upstreamSessionId);
-            writer.Write(HashCaller(caller));
+            writer.Write(caller.Hash);
         }
 
         return Base64Url.EncodeToString(_protector.Protect(buffer.ToArray()));
     }
 
     /// <summary>Opens a sealed id and checks that it belongs to <paramref name="server"/> and <paramref name="caller"/>.</summary>
-    public UnsealOutcome TryUnseal(string sealedId, string server, string caller, out PinnedSession? session)
+    public UnsealOutcome TryUnseal(string sealedId, string server, McpCaller caller, out PinnedSession? session)
     {
         session = null;
         if (!TryOpen(sealedId, out var payload))
@@ -74,7 +75,7 @@ public sealed class SessionIdSealer
             return UnsealOutcome.OtherServer;
         }
 
-        if (!CryptographicOperations.FixedTimeEquals(callerHash, HashCaller(caller)))
+        if (!CryptographicOperations.FixedTimeEquals(callerHash, caller.Hash))
         {
             return UnsealOutcome.OtherCaller;
         }
@@ -106,6 +107,4 @@ public sealed class SessionIdSealer
             return false;
         }
     }
-
-    private static byte[] HashCaller(string caller) => SHA256.HashData(Encoding.UTF8.GetBytes(caller));
 }

@@ -1,5 +1,5 @@
-using Gateway.Transforms.JsonRpc;
-using Gateway.Transforms.Mcp;
+using Gateway.Mcp;
+using Gateway.Transforms.Pipeline;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Model;
@@ -11,35 +11,35 @@ namespace Gateway.Transforms.Sessions;
 /// health or the load balancer's choice; answers 404 for ids that are not the caller's or whose home is gone.
 /// </summary>
 /// <remarks>Runs in YARP's proxy pipeline before load balancing; requests without a session id pass untouched.</remarks>
-public sealed partial class SessionPinningMiddleware(RequestDelegate next, SessionIdSealer sealer, ILogger<SessionPinningMiddleware> logger)
+internal sealed partial class SessionPinningMiddleware(RequestDelegate next, SessionIdSealer sealer, ILogger<SessionPinningMiddleware> logger)
 {
     public Task InvokeAsync(HttpContext context)
     {
-        ArgumentNullException.ThrowIfNull(context);
         var sealedId = context.Request.Headers[McpHeaders.SessionId];
         if (sealedId.Count == 0)
         {
             return next(context);
         }
 
-        var proxy = context.GetReverseProxyFeature();
-        var server = proxy.Route.Config.ClusterId ?? proxy.Route.Config.RouteId;
-        var outcome = sealer.TryUnseal(sealedId.ToString(), server, CallerIdentity.Of(context), out var session);
+        var request = context.GetMcpRequest();
+        var outcome = sealer.TryUnseal(sealedId.ToString(), request.Server, request.Caller, out var session);
         if (outcome != UnsealOutcome.Valid)
         {
-            LogSessionRejected(logger, server, outcome);
+            LogSessionRejected(logger, request.Server, outcome);
             return SessionNotFound(context);
         }
 
+        var proxy = context.GetReverseProxyFeature();
         var destination = FindDestination(proxy.AllDestinations, session!.Destination);
         if (destination is null)
         {
-            LogSessionDestinationGone(logger, server, session.Destination);
+            LogSessionDestinationGone(logger, request.Server, session.Destination);
             return SessionNotFound(context);
         }
 
         proxy.AvailableDestinations = destination;
-        context.Features.Set(new McpSessionFeature(session, sealedId.ToString()));
+        request.Session = session;
+        request.SealedSessionId = sealedId.ToString();
         return next(context);
     }
 
@@ -56,8 +56,8 @@ public sealed partial class SessionPinningMiddleware(RequestDelegate next, Sessi
         return null;
     }
 
-    private static Task SessionNotFound(HttpContext context) => JsonRpcErrorResponse.WriteAsync(
-        context.Response,
+    private static Task SessionNotFound(HttpContext context) => McpErrorResponse.WriteAsync(
+        context,
         StatusCodes.Status404NotFound,
         JsonRpcErrorCodes.SessionNotFound,
         "Session not found: the Mcp-Session-Id is unknown, expired or not yours. Start a new session with initialize.");

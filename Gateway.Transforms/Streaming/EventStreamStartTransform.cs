@@ -1,3 +1,5 @@
+using Gateway.Mcp;
+using Gateway.Transforms.Pipeline;
 using Gateway.Transforms.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
@@ -11,28 +13,27 @@ namespace Gateway.Transforms.Streaming;
 /// headers and trailers only). An MCP GET stream may stay quiet for minutes after its headers; holding them would
 /// leave the client unsure the stream is open, and let the activity timeout turn a healthy stream into a 502.
 /// A POST's SSE answer is awaited by its client anyway and comes with its first event: its headers go with it,
-/// one write instead of two. Must be the last response transform: nothing can change the headers once they are sent.
+/// one write instead of two. <see cref="McpPipeline.AddTransforms"/> runs it last: nothing can change the headers once they are sent.
 /// </remarks>
-public sealed class EventStreamStartTransform(McpMetrics metrics) : ResponseTransform
+internal sealed class EventStreamStartTransform(McpMetrics metrics) : ResponseTransform
 {
     public override async ValueTask ApplyAsync(ResponseTransformContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var contentType = context.ProxyResponse?.Content.Headers.ContentType?.MediaType;
-        if (string.Equals(contentType, "text/event-stream", StringComparison.OrdinalIgnoreCase) && !context.HttpContext.Response.HasStarted)
+        var http = context.HttpContext;
+        if (string.Equals(contentType, McpMediaTypes.EventStream, StringComparison.OrdinalIgnoreCase) && !http.Response.HasStarted)
         {
-            context.HttpContext.Response.Headers.Remove(HeaderNames.ContentLength);
-            if (context.HttpContext.Features.Get<McpExchange>() is { } exchange)
-            {
-                exchange.EventStream = true;
-                metrics.StreamOpened(exchange.Server);
-            }
+            http.Response.Headers.Remove(HeaderNames.ContentLength);
+            var request = http.GetMcpRequest();
+            request.EventStream = true;
+            metrics.StreamOpened(request.Server);
 
-            if (HttpMethods.IsGet(context.HttpContext.Request.Method))
+            if (HttpMethods.IsGet(http.Request.Method))
             {
                 // StartAsync only commits the headers; the flush puts them on the wire.
-                await context.HttpContext.Response.StartAsync(context.CancellationToken).ConfigureAwait(false);
-                await context.HttpContext.Response.Body.FlushAsync(context.CancellationToken).ConfigureAwait(false);
+                await http.Response.StartAsync(context.CancellationToken).ConfigureAwait(false);
+                await http.Response.Body.FlushAsync(context.CancellationToken).ConfigureAwait(false);
             }
         }
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Gateway.Transforms.Pipeline;
 using Yarp.ReverseProxy.Transforms;
 
 namespace Gateway.Transforms.Telemetry;
@@ -9,11 +10,7 @@ internal sealed class UpstreamCallStartTransform : RequestTransform
     public override ValueTask ApplyAsync(RequestTransformContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (context.HttpContext.Features.Get<McpExchange>() is { } exchange)
-        {
-            exchange.UpstreamStartTimestamp = Stopwatch.GetTimestamp();
-        }
-
+        context.HttpContext.GetMcpRequest().UpstreamStartTimestamp = Stopwatch.GetTimestamp();
         return ValueTask.CompletedTask;
     }
 }

@@ -1,0 +1,34 @@
+using Gateway.Transforms.Configuration;
+using Gateway.Transforms.Pipeline;
+using Yarp.ReverseProxy.Transforms;
+
+namespace Gateway.Transforms.Forwarding;
+
+/// <summary>
+/// Sets a server's <c>headers:</c> on every request to its upstream, replacing any the caller sent, and for a stdio
+/// server the in-process bridge's access key. Runs after the caller's own credentials were removed, so a configured
+/// <c>Authorization</c> reaches the upstream.
+/// </summary>
+internal sealed class StaticHeadersTransform(UpstreamAddresses addresses) : RequestTransform
+{
+    public override ValueTask ApplyAsync(RequestTransformContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var options = context.HttpContext.GetMcpRequest().Options;
+        if (options.Headers.Count > 0)
+        {
+            foreach (var (name, value) in options.Headers)
+            {
+                RemoveHeader(context, name);
+                AddHeader(context, name, value);
+            }
+        }
+
+        if (options.Transport == McpTransports.Stdio && addresses.BridgeAccessKey is { } key)
+        {
+            AddHeader(context, UpstreamAddresses.BridgeAccessKeyHeader, key);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,90 @@
+using Gateway.Mcp;
+using Gateway.Transforms.Forwarding;
+using Gateway.Transforms.Guard;
+using Gateway.Transforms.Limits;
+using Gateway.Transforms.Resilience;
+using Gateway.Transforms.Sessions;
+using Gateway.Transforms.Streaming;
+using Gateway.Transforms.Telemetry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
+using Yarp.ReverseProxy.Transforms;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace Gateway.Transforms.Pipeline;
+
+/// <summary>
+/// The request path of an MCP request, every step in the order it runs: ASP.NET Core middleware, YARP's proxy
+/// pipeline, the request and response transforms, and the forwarder's HTTP handlers. Read this file top to bottom
+/// to follow a request; each step's class says what it does.
+/// </summary>
+public static class McpPipeline
+{
+    private const int MaxEchoedNameLength = 64;
+
+    /// <summary>Serves every configured server at <c>/mcp/&lt;name&gt;</c>, and a JSON-RPC 404 for any other name there.</summary>
+    public static WebApplication MapMcpServers(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        // 1. Middleware. Routing has already matched the request to a server's route (or to none).
+        app.UseMiddleware<McpRequestContextMiddleware>(); // the server and its options snapshot, once
+        app.UseMiddleware<McpTelemetryMiddleware>();      // metrics and audit of every MCP request, refused ones included
+        app.UseAuthentication();                          // the bearer token, for the server's audience (InboundAuth)
+        app.UseMiddleware<McpCallerMiddleware>();         // who is calling, once
+        app.UseAuthorization();                           // the server's scopes and roles; 401/403 with the challenge
+
+        // 2. Endpoints: configured servers are literal routes and win; anything else under /mcp/ is an unknown server.
+        app.Map("/mcp/{**server}", (HttpContext context, string? server) =>
+            JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status404NotFound, JsonRpcErrorCodes.UnknownServer,
+                $"Unknown MCP server '{EchoedText.Of(server, MaxEchoedNameLength)}'. GET /api/v1/services lists the servers this gateway serves."));
+        app.MapReverseProxy(UseProxySteps);
+        return app;
+    }
+
+    /// <summary>3. YARP's proxy pipeline, for a request of a configured server.</summary>
+    private static void UseProxySteps(IReverseProxyApplicationBuilder pipeline)
+    {
+        pipeline.UseMiddleware<UpstreamErrorMiddleware>();    // YARP's bodiless failures below become JSON-RPC errors
+        pipeline.UseMiddleware<McpRequestGuardMiddleware>();  // origin, body size, one JSON-RPC message, header mismatch
+        pipeline.UseMiddleware<RateLimitMiddleware>();        // the caller's buckets for the server and the tool
+        pipeline.UseMiddleware<SessionPinningMiddleware>();   // a sealed session id pins its destination
+        pipeline.UseMiddleware<ConnectRetryMiddleware>();     // once more elsewhere, only when no connection opened
+        pipeline.UseMiddleware<CircuitFilterMiddleware>();    // destinations whose circuit is open leave the choice
+        pipeline.UseLoadBalancing();
+        pipeline.UseMiddleware<CircuitGuardMiddleware>();     // the chosen destination's breaker learns from the outcome
+        pipeline.UsePassiveHealthChecks();
+        // Then YARP's forwarder: the transforms of AddTransforms, the handlers of WrapHandlers.
+    }
+
+    /// <summary>4. The transforms of every MCP route; requests run the request transforms in this order, answers the response ones.</summary>
+    internal static void AddTransforms(TransformBuilderContext context, McpTransforms transforms)
+    {
+        // The gateway's address for the server is /mcp/<name>; the destination's address is the whole upstream endpoint.
+        context.AddPathRemovePrefix(new PathString(context.Route.Match.Path));
+
+        // The caller's credentials and cookies are for the gateway, never for an upstream.
+        context.AddRequestHeaderRemove(HeaderNames.Authorization);
+        context.AddRequestHeaderRemove(HeaderNames.Cookie);
+        context.RequestTransforms.Add(transforms.ConnectionNominatedRequest);
+        context.RequestTransforms.Add(transforms.StaticHeaders);  // servers.<name>.headers, after the caller's own were removed
+        context.RequestTransforms.Add(transforms.UpstreamToken);  // upstreamAuth; when no token can be had, answers the caller
+        context.RequestTransforms.Add(transforms.SessionIdRequest);
+
+        // YARP's defaults (the destination's Host, X-Forwarded-*), added here so that YARP appends nothing after the last step.
+        context.AddOriginalHost(useOriginal: false);
+        context.AddXForwarded();
+        context.UseDefaultForwarders = false;
+        context.RequestTransforms.Add(transforms.UpstreamCallStart); // last: the upstream's time starts here
+
+        context.AddResponseHeaderRemove(HeaderNames.SetCookie, ResponseCondition.Always);
+        context.ResponseTransforms.Add(transforms.ConnectionNominatedResponse);
+        context.ResponseTransforms.Add(transforms.SessionIdResponse);
+        context.ResponseTransforms.Add(transforms.EventStreamStart); // last: it may send the headers, after which none can change
+    }
+
+    /// <summary>5. The forwarder's HTTP handlers, outermost first, around YARP's <see cref="SocketsHttpHandler"/>.</summary>
+    internal static HttpMessageHandler WrapHandlers(HttpMessageHandler handler, CancellationToken streamsClosing) =>
+        new SingleWriteRequestHandler(new StreamEndingHandler(handler, streamsClosing));
+}

@@ -1,0 +1,28 @@
+using Gateway.Mcp;
+using Gateway.Transforms.Configuration;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Transforms.Pipeline;
+
+/// <summary>Builds the <see cref="McpRequestContext"/> of a request routed to an MCP server: the one lookup of its server and options.</summary>
+internal sealed class McpRequestContextMiddleware(RequestDelegate next, RoutesConfigStore routes)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        if (McpRouteMetadata.ServerOf(context) is not { } server)
+        {
+            return next(context);
+        }
+
+        var current = routes.Current;
+        if (!current.Servers.TryGetValue(server, out var options))
+        {
+            // Matched a route of routes that were replaced a moment ago without this server.
+            return JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status404NotFound, JsonRpcErrorCodes.UnknownServer,
+                $"Unknown MCP server '{server}': it was removed from the routes.");
+        }
+
+        context.Features.Set(new McpRequestContext(server, options, current.Gateway));
+        return next(context);
+    }
+}

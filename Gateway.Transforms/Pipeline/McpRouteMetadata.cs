@@ -1,0 +1,18 @@
+using Microsoft.AspNetCore.Http;
+using Yarp.ReverseProxy.Model;
+
+namespace Gateway.Transforms.Pipeline;
+
+/// <summary>The YARP route metadata keys by which a route is known as an MCP server's route.</summary>
+public static class McpRouteMetadata
+{
+    /// <summary>The configured server name; its presence marks a route as an MCP route.</summary>
+    public const string Server = "Mcp.Server";
+
+    /// <summary>The gateway path of a server: <c>/mcp/&lt;name&gt;</c>.</summary>
+    public static string PathOf(string server) => "/mcp/" + server;
+
+    /// <summary>The server whose route the request matched, or null for other endpoints; usable before the proxy pipeline.</summary>
+    public static string? ServerOf(HttpContext context) =>
+        context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.Metadata?.GetValueOrDefault(Server);
+}

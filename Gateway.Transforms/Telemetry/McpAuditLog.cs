@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Gateway.Mcp;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Transforms.Telemetry;
+
+/// <summary>
+/// One structured event per MCP request, in the log category <see cref="Category"/> so that it can be routed to its
+/// own sink (with the JSON console formatter each event is one JSON object). Never tokens, never results, tool
+/// arguments only where a server opts in; the session id only hashed.
+/// </summary>
+internal sealed partial class McpAuditLog(ILoggerFactory loggers)
+{
+    public const string Category = "Gateway.Audit";
+
+    private const int MaxArgumentsLength = 4096;
+
+    private readonly ILogger _logger = loggers.CreateLogger(Category);
+
+    public bool Enabled => _logger.IsEnabled(LogLevel.Information);
+
+    public void Write(in McpAuditEvent e) =>
+        LogRequest(_logger, e.Server, e.HttpMethod, e.McpMethod, e.Target, e.Status, e.ErrorCode, e.DurationMs, e.Issuer, e.Subject, e.Client, e.Session, e.RequestBytes, e.ResponseBytes, e.Arguments);
+
+    /// <summary>The <c>params.arguments</c> of a <c>tools/call</c> body, as JSON cut to <see cref="MaxArgumentsLength"/> characters.</summary>
+    public static string? ArgumentsOf(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            if (!document.RootElement.TryGetProperty("params", out var parameters) || !parameters.TryGetProperty("arguments", out var arguments))
+            {
+                return null;
+            }
+
+            var text = arguments.GetRawText();
+            return text.Length <= MaxArgumentsLength ? text : text[..MaxArgumentsLength];
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A session id as the audit log shows it: enough to correlate events, useless to resume the session.</summary>
+    public static string? HashSession(string? sessionId)
+    {
+        if (string.IsNullOrEmpty(sessionId))
+        {
+            return null;
+        }
+
+        return Sha256Text.Hex(sessionId, bytes: 12);
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message =
+        "mcp {Server} {HttpMethod} {McpMethod} {Target} -> {Status} {ErrorCode} in {DurationMs} ms; caller {Issuer} {Subject} {Client}; session {Session}; bytes {RequestBytes}/{ResponseBytes}; arguments {Arguments}")]
+    private static partial void LogRequest(
+        ILogger logger, string server, string httpMethod, string? mcpMethod, string? target, int status, int? errorCode, double durationMs,
+        string? issuer, string? subject, string? client, string? session, long requestBytes, long responseBytes, string? arguments);
+}
+
+/// <summary>What the audit log records of one MCP request.</summary>
+internal readonly record struct McpAuditEvent(
+    string Server, string HttpMethod, string? McpMethod, string? Target, int Status, int? ErrorCode, double DurationMs,
+    string? Issuer, string? Subject, string? Client, string? Session, long RequestBytes, long ResponseBytes, string? Arguments);
