@@ -1,3 +1,4 @@
+using Gateway.Configuration;
 using Gateway.Transforms.Configuration;
 using Gateway.Transforms.Forwarding;
 using Gateway.Transforms.InboundAuth;
@@ -44,7 +45,7 @@ internal static class ServicesApi
     private static ServiceInfo Describe(string name, McpServerOptions server, IProxyStateLookup state, UpstreamAddresses addresses)
     {
         state.TryGetCluster(name, out var cluster);
-        return new ServiceInfo(name, McpRouteMetadata.PathOf(name), server.Transport, server.LoadBalancing,
+        return new ServiceInfo(name, McpRouteMetadata.PathOf(name), ConfigurationReader.NameOf(server.Transport), server.LoadBalancing,
             [.. addresses.Of(name, server).Select(url => DescribeDestination(url, cluster))]);
     }
 

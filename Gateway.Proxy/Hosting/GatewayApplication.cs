@@ -28,9 +28,9 @@ public static class GatewayApplication
 
         var routesFile = new RoutesFile(settings.RoutesPath);
         AddRoutesFile(builder.Configuration, routesFile);
-        var routes = RoutesLoader.Load(builder.Configuration, out var errors) ?? throw new InvalidRoutesException(routesFile.Path, errors);
+        var configuration = RoutesLoader.Load(builder.Configuration, out var errors) ?? throw new InvalidRoutesException(routesFile.Path, errors);
 
-        builder.Services.AddMcpGateway(routesFile, routes);
+        builder.Services.AddMcpGateway(routesFile, configuration);
         builder.Services.AddGatewayTelemetry(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         configure?.Invoke(builder);
         var app = builder.Build();

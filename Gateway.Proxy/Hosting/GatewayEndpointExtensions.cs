@@ -13,9 +13,10 @@ public static class GatewayEndpointExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
 
-        // Uptime counts from here; the bridge's gauges exist once created.
+        // Uptime counts from here; the bridge's gauges exist, and removed servers' state is released, once created.
         app.Services.GetRequiredService<ProcessStart>();
         app.Services.GetRequiredService<StdioBridgeMetrics>();
+        app.Services.GetRequiredService<RemovedServerState>();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(RoutesHealthCheck.ReadyTag) });
         app.MapServicesApi();

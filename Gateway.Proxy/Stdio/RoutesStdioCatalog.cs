@@ -10,7 +10,7 @@ internal sealed class RoutesStdioCatalog(RoutesConfigStore routes) : IStdioServe
 
     public bool TryGet(string server, out StdioServerOptions options)
     {
-        if (routes.Current.Servers.TryGetValue(server, out var configured) && configured.Transport == McpTransports.Stdio && configured.Stdio is { } stdio)
+        if (routes.Current.Servers.TryGetValue(server, out var configured) && configured.Transport == McpTransport.Stdio && configured.Stdio is { } stdio)
         {
             options = stdio;
             return true;

@@ -13,7 +13,7 @@ internal sealed class StdioBridgeMetrics
         var meter = meters.Create(McpMetrics.MeterName);
         meter.CreateObservableGauge(
             "mcp.gateway.stdio.processes",
-            () => routes.Current.Servers.Where(s => s.Value.Transport == McpTransports.Stdio)
+            () => routes.Current.Servers.Where(s => s.Value.Transport == McpTransport.Stdio)
                 .Select(s => new Measurement<int>(bridge.ProcessCount(s.Key), new KeyValuePair<string, object?>(McpMetrics.ServerTag, s.Key))),
             "{process}",
             "Processes the stdio bridge runs per server, warm pool included.");

@@ -1,3 +1,5 @@
+using Gateway.Configuration;
+using Microsoft.Extensions.Configuration;
 namespace Gateway.StdioBridge.Configuration;
 
 /// <summary>A catalog that does not change while the bridge runs: the bridge executable's.</summary>
@@ -31,17 +33,7 @@ public sealed class FixedStdioServerCatalog(IReadOnlyDictionary<string, StdioSer
         var servers = new Dictionary<string, StdioServerOptions>(StringComparer.OrdinalIgnoreCase);
         foreach (var section in configuration.GetSection("servers").GetChildren())
         {
-            var options = new StdioServerOptions();
-            try
-            {
-                section.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
-            }
-            catch (InvalidOperationException ex)
-            {
-                errors.Add($"servers.{section.Key}: {(ex.InnerException ?? ex).Message}");
-                continue;
-            }
-
+            var options = ConfigurationReader.Read<StdioServerOptions>(section, errors);
             StdioServerOptionsValidator.Validate($"servers.{section.Key}", options, errors);
             servers[section.Key] = options;
         }

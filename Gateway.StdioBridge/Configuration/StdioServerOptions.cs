@@ -3,25 +3,25 @@ using ModelContextProtocol.Client;
 namespace Gateway.StdioBridge.Configuration;
 
 /// <summary>How to run one stdio MCP server: <c>servers.&lt;name&gt;.stdio</c> in routes.yaml, or the bridge's own file.</summary>
-public sealed class StdioServerOptions
+public sealed record StdioServerOptions
 {
     /// <summary>The program to start, e.g. <c>npx</c>, <c>node</c>, <c>uvx</c>, <c>dotnet</c>; found on the gateway's PATH.</summary>
     public string? Command { get; init; }
 
     /// <summary>Its arguments, one per entry (no shell quoting).</summary>
-    public List<string> Args { get; init; } = [];
+    public IReadOnlyList<string> Args { get; init; } = [];
 
     /// <summary>The working directory; the gateway's current directory when unset.</summary>
     public string? WorkingDirectory { get; init; }
 
     /// <summary>Variables set for the child.</summary>
-    public Dictionary<string, string> Environment { get; init; } = new(StringComparer.Ordinal);
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>
     /// Names of the gateway's own variables the child may see. Nothing else of the gateway's environment reaches it.
     /// Unset means the MCP SDKs' default allowlist (on Unix: HOME, LOGNAME, PATH, SHELL, TERM, USER).
     /// </summary>
-    public List<string>? InheritEnvironment { get; init; }
+    public IReadOnlyList<string>? InheritEnvironment { get; init; }
 
     /// <summary>
     /// <c>perSession</c> (the default): a process of its own for every session, as stdio servers expect one client.

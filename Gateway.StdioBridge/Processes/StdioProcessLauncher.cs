@@ -16,7 +16,7 @@ internal sealed partial class StdioProcessLauncher(ILoggerFactory loggerFactory)
             {
                 Name = "stdio:" + server,
                 Command = options.Command!,
-                Arguments = options.Args,
+                Arguments = [.. options.Args],
                 WorkingDirectory = options.WorkingDirectory,
                 InheritEnvironmentVariables = false,
                 EnvironmentVariables = options.ChildEnvironment(Environment.GetEnvironmentVariable),

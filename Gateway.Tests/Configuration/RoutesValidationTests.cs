@@ -131,7 +131,7 @@ public sealed class RoutesValidationTests
         var options = RoutesLoader.Load(new ConfigurationBuilder().AddYamlFile(path).Build(), out var errors);
 
         Assert.Empty(errors);
-        Assert.Equal(["filesystem", "github"], options!.Servers.Keys.Order());
+        Assert.Equal(["filesystem", "github"], options!.Routes.Servers.Keys.Order());
     }
 
     [Fact]
@@ -145,8 +145,85 @@ public sealed class RoutesValidationTests
             """);
 
         var error = await Assert.ThrowsAsync<InvalidRoutesException>(() => GatewayApplication.BuildAsync(["--routes", path, "--port", "0"]));
-        Assert.Contains("destination", error.Message, StringComparison.Ordinal);
-        Assert.Contains("servers", error.Message, StringComparison.Ordinal);
+        Assert.Contains("servers.demo: unknown key 'destination'. Keys here: transport, stdio, destinations,", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnknownKey_IsReportedAtItsOwnLevel()
+    {
+        var errors = Load("""
+            servers:
+              everything:
+                transport: stdio
+                stdio: { comand: npx, args: [-y, server-everything] }
+            gateway:
+              sessions: { lifetime: 1d, renew: true }
+            """);
+
+        Assert.Contains("servers.everything.stdio: unknown key 'comand'. Keys here: command, args, workingDirectory,", errors[0], StringComparison.Ordinal);
+        Assert.Contains(errors, e => e.StartsWith("gateway.sessions: unknown key 'renew'.", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Durations_TakeUnits_AndABareNumberIsRefused_ShowingTheFormat()
+    {
+        var routes = RoutesLoader.Load(Configuration("""
+            servers:
+              demo:
+                destinations: [ { url: 'http://127.0.0.1:1/mcp' } ]
+                timeouts: { connect: 1500ms, activity: 1h30m }
+                circuitBreaker: { breakDuration: '00:00:45' }
+            gateway:
+              sessions: { lifetime: 2d }
+            """), out var errors);
+
+        Assert.Empty(errors);
+        var demo = routes!.Routes.Servers["demo"];
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), demo.Timeouts.Connect);
+        Assert.Equal(TimeSpan.FromMinutes(90), demo.Timeouts.Activity);
+        Assert.Equal(TimeSpan.FromSeconds(45), demo.CircuitBreaker.BreakDuration);
+        Assert.Equal(TimeSpan.FromDays(2), routes.Startup.Sessions.Lifetime);
+
+        var refused = Load("""
+            servers:
+              demo:
+                destinations: [ { url: 'http://127.0.0.1:1/mcp' } ]
+                timeouts: { activity: 60 }
+            """);
+        Assert.Equal(
+            "servers.demo.timeouts.activity: '60' is not a duration. Write it with a unit, e.g. '30s', '5m', '1h', '250ms', or as 'hh:mm:ss'.",
+            Assert.Single(refused));
+    }
+
+    [Fact]
+    public void BadValues_AreEachReportedByKey_WithoutDotNetTypeNames()
+    {
+        var errors = Load("""
+            servers:
+              demo:
+                transport: carrier-pigeon
+                destinations: [ { url: 'http://127.0.0.1:1/mcp' } ]
+                maxRequestBodyBytes: lots
+                healthCheck: { enabled: sometimes }
+                circuitBreaker: { failureRatio: half }
+                upstreamAuth: { strategy: magic }
+              files:
+                transport: stdio
+                stdio: { command: npx, mode: pooled, maxProcesses: many }
+            """);
+
+        string[] expected =
+        [
+            "servers.demo.transport: 'carrier-pigeon' is not one of: http, stdio.",
+            "servers.demo.maxRequestBodyBytes: 'lots' is not a whole number.",
+            "servers.demo.healthCheck.enabled: 'sometimes' is not true or false.",
+            "servers.demo.circuitBreaker.failureRatio: 'half' is not a number, e.g. 0.5.",
+            "servers.demo.upstreamAuth.strategy: 'magic' is not one of: none, passthrough, obo, token-exchange, client-credentials.",
+            "servers.files.stdio.mode: 'pooled' is not one of: perSession, shared.",
+            "servers.files.stdio.maxProcesses: 'many' is not a whole number.",
+        ];
+        Assert.All(expected, e => Assert.Contains(errors, error => error.StartsWith(e, StringComparison.Ordinal)));
+        Assert.DoesNotContain(errors, e => e.Contains("Gateway.", StringComparison.Ordinal) || e.Contains("System.", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -168,9 +245,8 @@ public sealed class RoutesValidationTests
     [Fact]
     public void NoServers_IsReported()
     {
-        var result = new RoutesValidator().Validate(null, new RoutesOptions());
-        Assert.True(result.Failed);
-        Assert.StartsWith("servers:", Assert.Single(result.Failures!), StringComparison.Ordinal);
+        var errors = RoutesValidator.Validate(new RoutesOptions(), new StartupOptions());
+        Assert.StartsWith("servers:", Assert.Single(errors), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -180,7 +256,20 @@ public sealed class RoutesValidationTests
         var configuration = new ConfigurationBuilder().AddYamlFile(path).Build();
         var options = RoutesLoader.Load(configuration, out var errors);
         Assert.Empty(errors);
-        Assert.NotEmpty(options!.Servers);
+        Assert.NotEmpty(options!.Routes.Servers);
+    }
+
+    private static IReadOnlyList<string> Load(string yaml)
+    {
+        Assert.Null(RoutesLoader.Load(Configuration(yaml), out var errors));
+        return errors;
+    }
+
+    private static IConfiguration Configuration(string yaml)
+    {
+        var path = Path.Combine(TempDirectory.Create(), "routes.yaml");
+        File.WriteAllText(path, yaml);
+        return new ConfigurationBuilder().AddYamlFile(path).Build();
     }
 
     private static async Task<string> WriteRoutesAsync(string yaml)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Gateway.Tests.Infrastructure;
 using Gateway.Transforms.Configuration;
+using Gateway.Transforms.UpstreamTokens;
 using Microsoft.Extensions.Configuration;
 using YamlDotNet.RepresentationModel;
 
@@ -45,7 +46,7 @@ public sealed class ComposeStackTests
         var options = RoutesLoader.Load(configuration, out var errors);
 
         Assert.Empty(errors);
-        Assert.Equal("token-exchange", options!.Servers["everything"].UpstreamAuth.Strategy);
+        Assert.Equal(UpstreamAuthStrategy.TokenExchange, options!.Routes.Servers["everything"].UpstreamAuth.Strategy);
     }
 
     [Fact]

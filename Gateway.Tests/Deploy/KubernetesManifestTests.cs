@@ -34,7 +34,7 @@ public sealed class KubernetesManifestTests
         var routes = ((YamlMappingNode)Single(documents, "ConfigMap", null)["data"])["routes.yaml"].ToString();
         var gateway = AssertValid(routes);
         var grace = int.Parse(pod["terminationGracePeriodSeconds"].ToString(), System.Globalization.CultureInfo.InvariantCulture);
-        Assert.True(grace > gateway.Gateway.Shutdown.GracePeriod.TotalSeconds + gateway.Gateway.Shutdown.DrainDelay.TotalSeconds);
+        Assert.True(grace > gateway.Startup.Shutdown.GracePeriod.TotalSeconds + gateway.Startup.Shutdown.DrainDelay.TotalSeconds);
 
         var service = Single(documents, "Service", "mcp-gateway");
         Assert.False(((YamlMappingNode)service["spec"]).Children.ContainsKey("sessionAffinity"));
@@ -49,7 +49,7 @@ public sealed class KubernetesManifestTests
     }
 
     /// <summary>The routes file in the ConfigMap passes the gateway's own validation.</summary>
-    private static RoutesOptions AssertValid(string routes)
+    private static GatewayConfiguration AssertValid(string routes)
     {
         var path = Path.Combine(TempDirectory.Create(), "routes.yaml");
         File.WriteAllText(path, routes);

@@ -13,7 +13,7 @@ public sealed class SessionIdSealerTests
     private readonly IDataProtectionProvider _keys = DataProtectionProvider.Create(new DirectoryInfo(Infrastructure.TempDirectory.Create()));
 
     private SessionIdSealer Sealer(IDataProtectionProvider? keys = null) =>
-        new(keys ?? _keys, _time, Options.Create(new SessionPinningOptions { Lifetime = TimeSpan.FromHours(1) }));
+        new(keys ?? _keys, _time, Options.Create(new SessionOptions { Lifetime = TimeSpan.FromHours(1) }));
 
     [Fact]
     public void Unseal_OfSealed_RestoresEverything()

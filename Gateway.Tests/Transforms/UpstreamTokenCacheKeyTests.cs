@@ -40,15 +40,15 @@ public sealed class UpstreamTokenCacheKeyTests
     [Fact]
     public void ClientCredentials_IsOneKeyForAllCallers()
     {
-        var alice = UpstreamTokenCache.KeyOf(Request("alice", [], strategy: UpstreamAuthStrategies.ClientCredentials));
-        var bob = UpstreamTokenCache.KeyOf(Request("bob", [], strategy: UpstreamAuthStrategies.ClientCredentials));
+        var alice = UpstreamTokenCache.KeyOf(Request("alice", [], strategy: UpstreamAuthStrategy.ClientCredentials));
+        var bob = UpstreamTokenCache.KeyOf(Request("bob", [], strategy: UpstreamAuthStrategy.ClientCredentials));
 
         Assert.Equal(alice, bob);
     }
 
     private static UpstreamTokenRequest Request(
         string subject, string[] scopes, string? subjectToken = "token", string issuer = Issuer, string audience = "upstream-a",
-        string server = "demo", string callerClient = "mcp-client", string strategy = UpstreamAuthStrategies.TokenExchange)
+        string server = "demo", string callerClient = "mcp-client", UpstreamAuthStrategy strategy = UpstreamAuthStrategy.TokenExchange)
     {
         var identity = new ClaimsIdentity([new Claim("sub", subject, null, issuer), new Claim("azp", callerClient, null, issuer)], "Bearer");
         var options = new UpstreamAuthOptions { Strategy = strategy, ClientId = "mcp-gateway", Audience = audience, Scopes = [.. scopes] };

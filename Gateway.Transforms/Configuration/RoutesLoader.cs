@@ -1,62 +1,66 @@
+using Gateway.Configuration;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Options;
 
 namespace Gateway.Transforms.Configuration;
 
-/// <summary>Binds the <c>servers</c> and <c>gateway</c> sections of the configuration and validates them.</summary>
+/// <summary>What routes.yaml configures: what an edit changes at once, and what is read at start-up only.</summary>
+public sealed record GatewayConfiguration(RoutesOptions Routes, StartupOptions Startup);
+
+/// <summary>Reads the <c>servers</c> and <c>gateway</c> sections of the configuration and validates them.</summary>
 public static class RoutesLoader
 {
-    private const string UnknownKeysMarker = "properties were not found on the instance of";
-    private static readonly RoutesValidator Validator = new();
+    /// <summary>The keys of the <c>gateway:</c> section that are read at start-up only.</summary>
+    public static readonly IReadOnlySet<string> StartupKeys = ConfigurationReader.KeysOf(typeof(StartupOptions)).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Returns the options, or every error found; unknown keys (typos) and unreadable values are errors too.</summary>
-    public static RoutesOptions? Load(IConfiguration configuration, out IReadOnlyList<string> errors)
+    /// <summary>Reads the file's options at start-up; null with every problem when it cannot be used.</summary>
+    public static GatewayConfiguration? Load(IConfiguration configuration, out IReadOnlyList<string> errors)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
-        var options = new RoutesOptions();
-        var found = new List<string>();
-
-        // Each server is bound on its own, so a bad key in one names that server and spares the others' checks.
-        foreach (var section in configuration.GetSection("servers").GetChildren())
-        {
-            var server = new McpServerOptions();
-            if (TryBind(section, server, found))
-            {
-                options.Servers[section.Key] = server;
-            }
-        }
-
-        var unbound = found.Count;
-        TryBind(configuration.GetSection("gateway"), options.Gateway, found);
-
-        var result = Validator.Validate(Options.DefaultName, options);
-        if (result.Failed && (unbound == 0 || options.Servers.Count > 0))
-        {
-            found.AddRange(result.Failures);
-        }
-
+        var (read, found) = Read(configuration);
+        found.AddRange(RoutesValidator.Validate(read.Routes, read.Startup));
         errors = found;
-        return found.Count == 0 ? options : null;
+        return found.Count == 0 ? read : null;
     }
 
-    private static bool TryBind(IConfigurationSection section, object target, List<string> errors)
+    /// <summary>
+    /// Reads an edit of the file while running: its routes are checked against the start-up settings in force (an
+    /// edit that needs settings the running gateway does not have is refused), its start-up keys on their own.
+    /// </summary>
+    public static GatewayConfiguration? Reload(IConfiguration configuration, StartupOptions inForce, out IReadOnlyList<string> errors)
     {
-        try
-        {
-            section.Bind(target, binder => binder.ErrorOnUnknownConfiguration = true);
-            return true;
-        }
-        catch (InvalidOperationException ex)
-        {
-            var reason = (ex.InnerException ?? ex).Message;
-            var unknown = reason.IndexOf(UnknownKeysMarker, StringComparison.Ordinal);
-            if (unknown >= 0)
-            {
-                reason = $"unknown key(s) {reason[(reason.IndexOf(':', unknown) + 2)..]}.";
-            }
+        var (read, found) = Read(configuration);
+        found.AddRange(RoutesValidator.ValidateStartup(read.Startup));
+        found.AddRange(RoutesValidator.ValidateRoutes(read.Routes, inForce));
+        errors = found;
+        return found.Count == 0 ? read : null;
+    }
 
-            errors.Add($"{section.Path.Replace(':', '.')}: {reason} Check the spelling of the key and the format of the value (durations are 'hh:mm:ss').");
-            return false;
+    private static (GatewayConfiguration Read, List<string> Errors) Read(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var errors = new List<string>();
+
+        // Each server is read on its own, so that a bad key in one names that server and spares the others' checks.
+        var servers = new Dictionary<string, McpServerOptions>(StringComparer.OrdinalIgnoreCase);
+        foreach (var section in configuration.GetSection("servers").GetChildren())
+        {
+            servers[section.Key] = ConfigurationReader.Read<McpServerOptions>(section, errors);
         }
+
+        // One section in the file, two kinds of keys: each reader skips the other's.
+        var gateway = configuration.GetSection("gateway");
+        var reloadable = ConfigurationReader.Read<GatewayOptions>(gateway, errors, skip: StartupKeys.Contains);
+        var startup = ConfigurationReader.Read<StartupOptions>(gateway, errors, skip: key => !StartupKeys.Contains(key));
+        return (new GatewayConfiguration(new RoutesOptions { Servers = servers, Gateway = reloadable }, startup), errors);
+    }
+
+    /// <summary>The start-up keys as the configuration has them (<c>gateway:sessions:lifetime</c> → value), to tell when an edit changed one.</summary>
+    public static IReadOnlyDictionary<string, string?> StartupValuesOf(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return configuration.GetSection("gateway").GetChildren()
+            .Where(section => StartupKeys.Contains(section.Key))
+            .SelectMany(section => section.AsEnumerable())
+            .Where(pair => pair.Value is not null)
+            .ToDictionary(pair => pair.Key, pair => pair.Value, StringComparer.OrdinalIgnoreCase);
     }
 }

@@ -38,7 +38,7 @@ internal sealed class McpProxyConfigProvider : IProxyConfigProvider
                 RouteId = name,
                 ClusterId = name,
                 Match = new RouteMatch { Path = McpRouteMetadata.PathOf(name), Methods = McpMethods },
-                AuthorizationPolicy = options.RequiresToken(server) ? McpServerPolicyProvider.PolicyNameOf(name) : null,
+                AuthorizationPolicy = server.Auth.RequiresToken(_store.Startup.Auth) ? McpServerPolicyProvider.PolicyNameOf(name) : null,
                 Metadata = new Dictionary<string, string> { [McpRouteMetadata.Server] = name },
             });
 
@@ -55,7 +55,7 @@ internal sealed class McpProxyConfigProvider : IProxyConfigProvider
                     Active = new ActiveHealthCheckConfig
                     {
                         // The bridge is in this process: a stdio server's health is its sessions', not an endpoint's.
-                        Enabled = server.HealthCheck.Enabled && server.Transport == McpTransports.Http,
+                        Enabled = server.HealthCheck.Enabled && server.Transport == McpTransport.Http,
                         Interval = server.HealthCheck.Interval,
                         Timeout = server.HealthCheck.Timeout,
                         Policy = McpEndpointHealthPolicy.PolicyName,

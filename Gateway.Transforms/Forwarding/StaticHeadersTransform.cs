@@ -1,5 +1,8 @@
+using System.Collections.Frozen;
+using Gateway.Mcp;
 using Gateway.Transforms.Configuration;
 using Gateway.Transforms.Pipeline;
+using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Transforms;
 
 namespace Gateway.Transforms.Forwarding;
@@ -11,6 +14,15 @@ namespace Gateway.Transforms.Forwarding;
 /// </summary>
 internal sealed class StaticHeadersTransform(UpstreamAddresses addresses) : RequestTransform
 {
+    /// <summary>Headers the transport, the MCP protocol or the gateway own; a static value for them would break forwarding or sessions.</summary>
+    public static readonly FrozenSet<string> Reserved = new[]
+    {
+        HeaderNames.Host, HeaderNames.ContentLength, HeaderNames.ContentType, HeaderNames.TransferEncoding, HeaderNames.Connection,
+        HeaderNames.Upgrade, HeaderNames.KeepAlive, HeaderNames.TE, HeaderNames.Accept,
+        McpHeaders.SessionId, McpHeaders.ProtocolVersion, McpHeaders.Method, McpHeaders.Name, McpHeaders.LastEventId,
+        UpstreamAddresses.BridgeAccessKeyHeader,
+    }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+
     public override ValueTask ApplyAsync(RequestTransformContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -24,7 +36,7 @@ internal sealed class StaticHeadersTransform(UpstreamAddresses addresses) : Requ
             }
         }
 
-        if (options.Transport == McpTransports.Stdio && addresses.BridgeAccessKey is { } key)
+        if (options.Transport == McpTransport.Stdio && addresses.BridgeAccessKey is { } key)
         {
             AddHeader(context, UpstreamAddresses.BridgeAccessKeyHeader, key);
         }

@@ -14,11 +14,11 @@ internal sealed class UpstreamAddresses(StdioBridgeHost bridge)
     public string? BridgeAccessKey => bridge.AccessKey;
 
     public IReadOnlyList<string> Of(string name, McpServerOptions server) =>
-        server.Transport == McpTransports.Stdio ? [bridge.EndpointFor(name).ToString()] : [.. server.Destinations.Select(d => d.Url!)];
+        server.Transport == McpTransport.Stdio ? [bridge.EndpointFor(name).ToString()] : [.. server.Destinations.Select(d => d.Url!)];
 
     /// <summary>The headers a request of the gateway's own to the server carries (a health probe's).</summary>
     public IReadOnlyDictionary<string, string> HeadersOf(McpServerOptions server) =>
-        server.Transport == McpTransports.Stdio && bridge.AccessKey is { } key
+        server.Transport == McpTransport.Stdio && bridge.AccessKey is { } key
             ? new Dictionary<string, string>(server.Headers, StringComparer.OrdinalIgnoreCase) { [BridgeAccessKeyHeader] = key }
             : server.Headers;
 }

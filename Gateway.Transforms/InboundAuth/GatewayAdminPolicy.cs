@@ -1,4 +1,3 @@
-using Gateway.Transforms.Configuration;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
@@ -13,7 +12,7 @@ internal static class GatewayAdminPolicy
 {
     public const string Name = "gateway-admin";
 
-    public static void Add(AuthorizationOptions options, AuthSettings? auth)
+    public static void Add(AuthorizationOptions options, AuthOptions? auth)
     {
         options.AddPolicy(Name, policy =>
         {

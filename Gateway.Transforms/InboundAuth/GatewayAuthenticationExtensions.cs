@@ -1,4 +1,3 @@
-using Gateway.Transforms.Configuration;
 using Gateway.Transforms.InboundAuth;
 using Gateway.Transforms.Pipeline;
 using Gateway.Transforms.UpstreamTokens;
@@ -14,14 +13,13 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class GatewayAuthenticationExtensions
 {
     /// <summary>Adds what <c>gateway.auth</c> configures; without it every server is anonymous.</summary>
-    public static IServiceCollection AddGatewayAuthentication(this IServiceCollection services, GatewayOptions gateway)
+    public static IServiceCollection AddGatewayAuthentication(this IServiceCollection services, AuthOptions? auth)
     {
-        ArgumentNullException.ThrowIfNull(gateway);
-        services.AddAuthorization(options => GatewayAdminPolicy.Add(options, gateway.Auth));
+        services.AddAuthorization(options => GatewayAdminPolicy.Add(options, auth));
         services.AddSingleton<IAuthorizationPolicyProvider, McpServerPolicyProvider>();
         services.AddSingleton<IAuthorizationHandler, McpServerAccessHandler>();
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, McpChallengeWriter>();
-        if (gateway.Auth is not { } auth)
+        if (auth is null)
         {
             services.AddAuthentication();
             return services;
@@ -60,7 +58,7 @@ public static class GatewayAuthenticationExtensions
     }
 
     /// <summary>The same rules whichever issuer: signed, asymmetric, exact issuer, bounded skew, and this server's audience.</summary>
-    private static void Harden(JwtBearerOptions options, AuthSettings auth)
+    private static void Harden(JwtBearerOptions options, AuthOptions auth)
     {
         options.MapInboundClaims = false;
         options.SaveToken = false;
@@ -98,9 +96,9 @@ public static class GatewayAuthenticationExtensions
         };
     }
 
-    private static IEnumerable<string> AcceptedAudiences(AuthSettings auth, HttpRequest http, McpRequestContext request)
+    private static IEnumerable<string> AcceptedAudiences(AuthOptions auth, HttpRequest http, McpRequestContext request)
     {
-        yield return McpResources.AudienceOf(http, request.Server, request.Options, request.Gateway);
+        yield return McpResources.AudienceOf(http, request.Server, request.Options, request.Gateway, auth);
         if (auth.Entra?.ClientId is { } clientId && auth.Audience is null)
         {
             // Entra writes the app registration into "aud": its client id (v2 tokens) or App ID URI (v1).

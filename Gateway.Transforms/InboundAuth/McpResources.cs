@@ -18,8 +18,8 @@ internal static class McpResources
     public static string MetadataUrlOf(HttpRequest request, string server, GatewayOptions gateway) => BaseUrlOf(request, gateway) + MetadataPathPrefix + McpRouteMetadata.PathOf(server);
 
     /// <summary>The audience a token for <paramref name="server"/> must carry: configured, or else the resource URL.</summary>
-    public static string AudienceOf(HttpRequest request, string server, McpServerOptions options, GatewayOptions gateway) =>
-        options.Auth.Audience ?? gateway.Auth?.Audience ?? ResourceOf(request, server, gateway);
+    public static string AudienceOf(HttpRequest request, string server, McpServerOptions options, GatewayOptions gateway, AuthOptions? auth) =>
+        options.Auth.Audience ?? auth?.Audience ?? ResourceOf(request, server, gateway);
 
     private static string BaseUrlOf(HttpRequest request, GatewayOptions gateway) =>
         gateway.PublicUrl?.TrimEnd('/') ?? string.Concat(request.Scheme, "://", request.Host.Value, request.PathBase.Value);

@@ -15,7 +15,7 @@ public static class ProtectedResourceMetadataEndpoint
         endpoints.MapGet(McpResources.MetadataPathPrefix + "/mcp/{server}", (HttpContext context, string server, RoutesConfigStore routes) =>
         {
             var current = routes.Current;
-            if (current.Gateway.Auth is not { } auth || !current.Servers.TryGetValue(server, out var options))
+            if (routes.Startup.Auth is not { } auth || !current.Servers.TryGetValue(server, out var options))
             {
                 return JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status404NotFound, JsonRpcErrorCodes.UnknownServer,
                     "No protected MCP server of that name. GET /api/v1/services lists the servers this gateway serves.");
@@ -32,6 +32,6 @@ public static class ProtectedResourceMetadataEndpoint
         return endpoints;
     }
 
-    private static string IssuerOf(AuthSettings auth) =>
+    private static string IssuerOf(AuthOptions auth) =>
         auth.Authority ?? $"{auth.Entra!.Instance.TrimEnd('/')}/{auth.Entra.TenantId}/v2.0";
 }

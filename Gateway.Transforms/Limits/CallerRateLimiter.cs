@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Threading.RateLimiting;
 using Gateway.Transforms.Configuration;
 using Gateway.Transforms.Redis;
 using Gateway.Transforms.Telemetry;
@@ -13,7 +12,7 @@ namespace Gateway.Transforms.Limits;
 /// or kept in this replica's memory when no Redis is configured or while it is unreachable: limits then hold per
 /// replica instead of failing open or closed, and the fallback is logged and counted.
 /// </summary>
-internal sealed class CallerRateLimiter : IAsyncDisposable
+internal sealed class CallerRateLimiter
 {
     private const string KeyPrefix = "mcp-gateway:rate-limit:v1:";
 
@@ -34,30 +33,21 @@ internal sealed class CallerRateLimiter : IAsyncDisposable
         return 0
         """;
 
-    private readonly PartitionedRateLimiter<LocalBucket> _local;
-    private readonly Lazy<Task<ConnectionMultiplexer>>? _redis;
+    private readonly LocalBuckets _local;
+    private readonly Func<Task<IConnectionMultiplexer>>? _redis;
     private readonly RedisCircuit _circuit;
     private readonly Counter<long> _localDecisions;
+    private int _sweepAt = 1024;
 
-    public CallerRateLimiter(RoutesConfigStore routes, TimeProvider time, IMeterFactory meters, ILogger<CallerRateLimiter> logger)
+    public CallerRateLimiter(RoutesConfigStore routes, RedisConnections connections, TimeProvider time, IMeterFactory meters, ILogger<CallerRateLimiter> logger)
     {
-        _local = PartitionedRateLimiter.Create<LocalBucket, string>(bucket => RateLimitPartition.GetTokenBucketLimiter(bucket.Key, _ => new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = bucket.Burst,
-            TokensPerPeriod = 1,
-            ReplenishmentPeriod = bucket.Interval,
-            QueueLimit = 0,
-
-            // The partitioned limiter replenishes all its buckets from one timer.
-            AutoReplenishment = false,
-        }));
+        _local = new LocalBuckets(time);
         _circuit = new RedisCircuit("Rate limits", time, logger);
         _localDecisions = meters.Create(McpMetrics.MeterName).CreateCounter<long>(
             "mcp.gateway.rate_limit.local_decisions", "{request}", "Rate-limit decisions taken in this replica's memory because Redis is not configured or unreachable.");
-        if (routes.Current.Gateway.RateLimiting.Redis is { Length: > 0 } connection)
+        if (routes.Startup.RateLimiting.Redis is { Length: > 0 } connection)
         {
-            var options = RedisCircuit.ConnectionOptions(connection);
-            _redis = new Lazy<Task<ConnectionMultiplexer>>(() => ConnectionMultiplexer.ConnectAsync(options));
+            _redis = () => connections.GetAsync(connection);
         }
     }
 
@@ -76,7 +66,7 @@ internal sealed class CallerRateLimiter : IAsyncDisposable
             var (succeeded, wait) = await _circuit.TryRunAsync(
                 static async (s, _) =>
                 {
-                    var redis = await s.Redis.Value.ConfigureAwait(false);
+                    var redis = await s.Redis().ConfigureAwait(false);
                     var result = await redis.GetDatabase().ScriptEvaluateAsync(Script, [s.Key], [(long)s.Interval.TotalMilliseconds, s.Burst]).ConfigureAwait(false);
                     return (long)result;
                 },
@@ -89,24 +79,23 @@ internal sealed class CallerRateLimiter : IAsyncDisposable
         }
 
         _localDecisions.Add(1);
-        using var lease = _local.AttemptAcquire(new LocalBucket($"{scope}\n{caller}\n{limit.RequestsPerMinute}\n{burst}", burst, interval));
-        if (lease.IsAcquired)
+        if (_local.Count >= _sweepAt)
         {
-            return null;
+            _local.Sweep(static _ => true);
+            _sweepAt = Math.Max(1024, _local.Count * 2);
         }
 
-        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : interval;
+        return _local.TryTake($"{scope}\n{caller}\n{limit.RequestsPerMinute}\n{burst}", interval, burst);
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Drops this replica's buckets of the servers <paramref name="isConfigured"/> no longer knows.</summary>
+    public void Retain(Func<string, bool> isConfigured) => _local.Sweep(key => isConfigured(ServerOf(key)));
+
+    /// <summary>The server a bucket belongs to: its scope is <c>&lt;server&gt;</c> or <c>&lt;server&gt;/&lt;tool&gt;</c>.</summary>
+    private static string ServerOf(string key)
     {
-        await _local.DisposeAsync().ConfigureAwait(false);
-        if (_redis is { IsValueCreated: true })
-        {
-            await (await _redis.Value.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
-        }
+        var scope = key[..key.IndexOf('\n', StringComparison.Ordinal)];
+        var slash = scope.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0 ? scope : scope[..slash];
     }
-
-    /// <summary>A bucket of this replica's own: its key (scope, caller and limit) and its shape.</summary>
-    private sealed record LocalBucket(string Key, int Burst, TimeSpan Interval);
 }

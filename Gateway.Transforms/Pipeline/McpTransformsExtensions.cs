@@ -23,11 +23,9 @@ public static class McpTransformsExtensions
         services.TryAddSingleton<SessionIdSealer>();
         services.AddMetrics();
         services.TryAddSingleton<McpMetrics>();
-        services.AddOptions<SessionPinningOptions>();
         services.AddHttpClient(IdentityProviderHttp.ClientName, client => client.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<IUpstreamTokenIssuer, TokenExchangeIssuer>();
         services.AddSingleton<IUpstreamTokenIssuer, ClientCredentialsIssuer>();
-        services.AddOptions<UpstreamTokenCacheOptions>();
         services.AddSingleton<UpstreamTokenCache>();
         services.AddHybridCache().AddSerializer<UpstreamToken, ProtectedTokenSerializer>();
         services.AddSingleton<StaticHeadersTransform>();

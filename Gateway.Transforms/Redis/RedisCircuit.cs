@@ -72,15 +72,39 @@ internal sealed partial class RedisCircuit
             var value = await _pipeline.ExecuteAsync(static (s, ct) => s.Operation(s.State, ct), (Operation: operation, State: state), cancellationToken).ConfigureAwait(false);
             return (true, value);
         }
-        catch (Exception ex) when (ex is BrokenCircuitException or RedisException or TimeoutRejectedException or TimeoutException)
+        catch (Exception ex) when (IsRedisFailure(ex))
         {
-            if (ex is not BrokenCircuitException)
-            {
-                LogFailed(_logger, _purpose, ex.Message);
-            }
-
             return (false, default);
         }
+    }
+
+    /// <summary>The synchronous twin of <see cref="TryRunAsync"/>, for callers whose API is synchronous.</summary>
+    public (bool Succeeded, T? Value) TryRun<TState, T>(Func<TState, T> operation, TState state)
+    {
+        try
+        {
+            return (true, _pipeline.Execute(static (s, _) => s.Operation(s.State), (Operation: operation, State: state), CancellationToken.None));
+        }
+        catch (Exception ex) when (IsRedisFailure(ex))
+        {
+            return (false, default);
+        }
+    }
+
+    /// <summary>Whether <paramref name="ex"/> means Redis is not usable now (logged, unless the circuit is already open).</summary>
+    private bool IsRedisFailure(Exception ex)
+    {
+        if (ex is not (BrokenCircuitException or RedisException or TimeoutRejectedException or TimeoutException))
+        {
+            return false;
+        }
+
+        if (ex is not BrokenCircuitException)
+        {
+            LogFailed(_logger, _purpose, ex.Message);
+        }
+
+        return true;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Purpose}: Redis failed ({Detail}); serving from memory.")]

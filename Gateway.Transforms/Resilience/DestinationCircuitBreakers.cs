@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using Gateway.Transforms.Configuration;
 using Gateway.Transforms.Telemetry;
 using Microsoft.Extensions.Logging;
 using Polly;
@@ -8,10 +7,13 @@ using Polly.CircuitBreaker;
 
 namespace Gateway.Transforms.Resilience;
 
-/// <summary>One circuit breaker per upstream destination (Polly), created on first use with its server's thresholds.</summary>
+/// <summary>
+/// One circuit breaker per upstream destination (Polly), created on first use with its server's thresholds and
+/// replaced when they change; those of destinations that left the routes are dropped (<see cref="Retain"/>).
+/// </summary>
 internal sealed partial class DestinationCircuitBreakers
 {
-    private readonly ConcurrentDictionary<(string Server, string Destination, CircuitBreakerOptions Options), DestinationCircuitBreaker> _breakers = new();
+    private readonly ConcurrentDictionary<(string Server, string Destination), DestinationCircuitBreaker> _breakers = new();
     private readonly TimeProvider _time;
     private readonly ILogger<DestinationCircuitBreakers> _logger;
 
@@ -24,8 +26,48 @@ internal sealed partial class DestinationCircuitBreakers
     }
 
     /// <summary>The breaker of <paramref name="destination"/> of <paramref name="server"/>, for the thresholds in force.</summary>
-    public DestinationCircuitBreaker For(string server, string destination, CircuitBreakerOptions options) =>
-        _breakers.GetOrAdd((server, destination, options), static (key, self) => self.Create(key.Server, key.Destination, key.Options), this);
+    public DestinationCircuitBreaker For(string server, string destination, CircuitBreakerOptions options)
+    {
+        var key = (server, destination);
+        while (true)
+        {
+            if (_breakers.TryGetValue(key, out var breaker))
+            {
+                // Thresholds are compared by value; new ones start a fresh breaker in the old one's place.
+                if (breaker.Options == options)
+                {
+                    return breaker;
+                }
+
+                var replacement = Create(server, destination, options);
+                if (_breakers.TryUpdate(key, replacement, breaker))
+                {
+                    return replacement;
+                }
+            }
+            else
+            {
+                var created = Create(server, destination, options);
+                if (_breakers.TryAdd(key, created))
+                {
+                    return created;
+                }
+            }
+        }
+    }
+
+    /// <summary>Drops the breakers of the destinations <paramref name="isConfigured"/> no longer knows.</summary>
+    public void Retain(Func<string, string, bool> isConfigured)
+    {
+        ArgumentNullException.ThrowIfNull(isConfigured);
+        foreach (var key in _breakers.Keys)
+        {
+            if (!isConfigured(key.Server, key.Destination))
+            {
+                _breakers.TryRemove(key, out _);
+            }
+        }
+    }
 
     /// <summary>The breakers in use, for the admin API.</summary>
     public IEnumerable<DestinationCircuitBreaker> All => _breakers.Values;
@@ -33,7 +75,7 @@ internal sealed partial class DestinationCircuitBreakers
     private DestinationCircuitBreaker Create(string server, string destination, CircuitBreakerOptions options)
     {
         var state = new CircuitBreakerStateProvider();
-        var breaker = new DestinationCircuitBreaker(server, destination, state, _time);
+        var breaker = new DestinationCircuitBreaker(server, destination, options, state, _time);
         breaker.Pipeline = new ResiliencePipelineBuilder<bool> { TimeProvider = _time }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<bool>
             {
@@ -83,11 +125,14 @@ internal sealed partial class DestinationCircuitBreakers
 }
 
 /// <summary>The circuit of one destination.</summary>
-internal sealed class DestinationCircuitBreaker(string server, string destination, CircuitBreakerStateProvider state, TimeProvider time)
+internal sealed class DestinationCircuitBreaker(string server, string destination, CircuitBreakerOptions options, CircuitBreakerStateProvider state, TimeProvider time)
 {
     public string Server { get; } = server;
 
     public string Destination { get; } = destination;
+
+    /// <summary>The thresholds it was built with.</summary>
+    public CircuitBreakerOptions Options { get; } = options;
 
     public ResiliencePipeline<bool> Pipeline { get; set; } = ResiliencePipeline<bool>.Empty;
 

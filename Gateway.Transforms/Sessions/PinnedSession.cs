@@ -22,6 +22,6 @@ public enum UnsealOutcome
     /// <summary>Sealed for another caller.</summary>
     OtherCaller,
 
-    /// <summary>Older than <see cref="SessionPinningOptions.Lifetime"/>.</summary>
+    /// <summary>Older than <see cref="SessionOptions.Lifetime"/>.</summary>
     Expired,
 }

@@ -23,7 +23,7 @@ public sealed class SessionIdSealer
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _lifetime;
 
-    public SessionIdSealer(IDataProtectionProvider dataProtection, TimeProvider timeProvider, IOptions<SessionPinningOptions> options)
+    public SessionIdSealer(IDataProtectionProvider dataProtection, TimeProvider timeProvider, IOptions<SessionOptions> options)
     {
         ArgumentNullException.ThrowIfNull(dataProtection);
         ArgumentNullException.ThrowIfNull(options);

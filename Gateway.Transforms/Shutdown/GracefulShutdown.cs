@@ -7,7 +7,7 @@ namespace Gateway.Transforms.Shutdown;
 
 /// <summary>
 /// The drain before the server stops, in the host's "stopping" phase, which ends before any service (the web server
-/// among them) is stopped. Readiness fails as soon as the host is stopping; for <see cref="ShutdownSettings.DrainDelay"/>
+/// among them) is stopped. Readiness fails as soon as the host is stopping; for <see cref="ShutdownOptions.DrainDelay"/>
 /// requests are still served, then standalone GET streams are closed (<see cref="StreamsClosing"/>) and the server
 /// stops, waiting for requests in flight until the grace period is over.
 /// </summary>
@@ -30,7 +30,7 @@ internal sealed partial class GracefulShutdown(RoutesConfigStore routes, TimePro
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
-        var drain = routes.Current.Gateway.Shutdown.DrainDelay;
+        var drain = routes.Startup.Shutdown.DrainDelay;
         LogDraining(logger, drain);
         try
         {

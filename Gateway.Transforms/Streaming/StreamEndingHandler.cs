@@ -105,7 +105,7 @@ internal sealed class StreamEndingHandler(HttpMessageHandler inner, Cancellation
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
+        public override int Read(byte[] buffer, int offset, int count) => closing.IsCancellationRequested ? 0 : inner.Read(buffer, offset, count);
 
         public override void Flush()
         {

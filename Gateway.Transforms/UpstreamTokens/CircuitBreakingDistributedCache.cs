@@ -27,12 +27,17 @@ internal sealed class CircuitBreakingDistributedCache : IDistributedCache
     /// <summary>Whether Redis is in use; false while the circuit is open.</summary>
     public bool Available => _circuit.Available;
 
-    public byte[]? Get(string key) => GetAsync(key).GetAwaiter().GetResult();
+    public byte[]? Get(string key) => Run(static s => s.Inner.Get(s.Key), new Call(_inner, key, null, null));
 
     public async Task<byte[]?> GetAsync(string key, CancellationToken token = default) =>
         await RunAsync(static (s, ct) => new ValueTask<byte[]?>(s.Inner.GetAsync(s.Key, ct)), new Call(_inner, key, null, null), token).ConfigureAwait(false);
 
-    public void Set(string key, byte[] value, DistributedCacheEntryOptions options) => SetAsync(key, value, options).GetAwaiter().GetResult();
+    public void Set(string key, byte[] value, DistributedCacheEntryOptions options) =>
+        Run(static s =>
+        {
+            s.Inner.Set(s.Key, s.Value!, s.Options!);
+            return (byte[]?)null;
+        }, new Call(_inner, key, value, options));
 
     public Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default) =>
         RunAsync(static async (s, ct) =>
@@ -41,7 +46,12 @@ internal sealed class CircuitBreakingDistributedCache : IDistributedCache
             return (byte[]?)null;
         }, new Call(_inner, key, value, options), token).AsTask();
 
-    public void Refresh(string key) => RefreshAsync(key).GetAwaiter().GetResult();
+    public void Refresh(string key) =>
+        Run(static s =>
+        {
+            s.Inner.Refresh(s.Key);
+            return (byte[]?)null;
+        }, new Call(_inner, key, null, null));
 
     public Task RefreshAsync(string key, CancellationToken token = default) =>
         RunAsync(static async (s, ct) =>
@@ -50,7 +60,12 @@ internal sealed class CircuitBreakingDistributedCache : IDistributedCache
             return (byte[]?)null;
         }, new Call(_inner, key, null, null), token).AsTask();
 
-    public void Remove(string key) => RemoveAsync(key).GetAwaiter().GetResult();
+    public void Remove(string key) =>
+        Run(static s =>
+        {
+            s.Inner.Remove(s.Key);
+            return (byte[]?)null;
+        }, new Call(_inner, key, null, null));
 
     public Task RemoveAsync(string key, CancellationToken token = default) =>
         RunAsync(static async (s, ct) =>
@@ -59,9 +74,20 @@ internal sealed class CircuitBreakingDistributedCache : IDistributedCache
             return (byte[]?)null;
         }, new Call(_inner, key, null, null), token).AsTask();
 
+    private byte[]? Run(Func<Call, byte[]?> operation, Call call)
+    {
+        var (succeeded, value) = _circuit.TryRun(operation, call);
+        return Counted(succeeded, value);
+    }
+
     private async ValueTask<byte[]?> RunAsync(Func<Call, CancellationToken, ValueTask<byte[]?>> operation, Call call, CancellationToken cancellationToken)
     {
         var (succeeded, value) = await _circuit.TryRunAsync(operation, call, cancellationToken).ConfigureAwait(false);
+        return Counted(succeeded, value);
+    }
+
+    private byte[]? Counted(bool succeeded, byte[]? value)
+    {
         if (!succeeded)
         {
             // A miss or a dropped write: the token comes from (or stays in) this replica's memory instead.

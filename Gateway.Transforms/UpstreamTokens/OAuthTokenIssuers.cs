@@ -7,7 +7,7 @@ namespace Gateway.Transforms.UpstreamTokens;
 /// <summary>RFC 8693 token exchange: the caller's token for one meant for the upstream, at the server's token endpoint.</summary>
 internal sealed class TokenExchangeIssuer(IHttpClientFactory httpClients, TimeProvider time, ILogger<TokenExchangeIssuer> logger) : IUpstreamTokenIssuer
 {
-    public string Strategy => UpstreamAuthStrategies.TokenExchange;
+    public UpstreamAuthStrategy Strategy => UpstreamAuthStrategy.TokenExchange;
 
     public async Task<UpstreamToken> IssueAsync(UpstreamTokenRequest request, CancellationToken cancellationToken)
     {
@@ -34,7 +34,7 @@ internal sealed class TokenExchangeIssuer(IHttpClientFactory httpClients, TimePr
 /// <summary>The client credentials grant: a token for the gateway's own identity.</summary>
 internal sealed class ClientCredentialsIssuer(IHttpClientFactory httpClients, TimeProvider time, ILogger<ClientCredentialsIssuer> logger) : IUpstreamTokenIssuer
 {
-    public string Strategy => UpstreamAuthStrategies.ClientCredentials;
+    public UpstreamAuthStrategy Strategy => UpstreamAuthStrategy.ClientCredentials;
 
     public async Task<UpstreamToken> IssueAsync(UpstreamTokenRequest request, CancellationToken cancellationToken)
     {

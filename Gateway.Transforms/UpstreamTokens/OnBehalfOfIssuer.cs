@@ -8,7 +8,7 @@ namespace Gateway.Transforms.UpstreamTokens;
 /// <summary>Entra ID On-Behalf-Of through Microsoft.Identity.Web: the caller's token for one for the upstream API.</summary>
 internal sealed partial class OnBehalfOfIssuer(ITokenAcquisition tokenAcquisition, ILogger<OnBehalfOfIssuer> logger) : IUpstreamTokenIssuer
 {
-    public string Strategy => UpstreamAuthStrategies.OnBehalfOf;
+    public UpstreamAuthStrategy Strategy => UpstreamAuthStrategy.OnBehalfOf;
 
     public async Task<UpstreamToken> IssueAsync(UpstreamTokenRequest request, CancellationToken cancellationToken)
     {

@@ -1,13 +1,15 @@
+using System.Runtime.Serialization;
+using Gateway.Configuration;
+
 namespace Gateway.Transforms.UpstreamTokens;
 
 /// <summary>How the gateway authenticates to one upstream: <c>servers.&lt;name&gt;.upstreamAuth</c> in routes.yaml.</summary>
-public sealed class UpstreamAuthOptions
+public sealed record UpstreamAuthOptions
 {
     /// <summary>The RFC 8693 token type of an access token, the default <see cref="RequestedTokenType"/>.</summary>
     public const string AccessTokenType = "urn:ietf:params:oauth:token-type:access_token";
 
-    /// <summary>One of <see cref="UpstreamAuthStrategies"/>.</summary>
-    public string Strategy { get; init; } = UpstreamAuthStrategies.None;
+    public UpstreamAuthStrategy Strategy { get; init; } = UpstreamAuthStrategy.None;
 
     /// <summary>The IdP's token endpoint (<c>token-exchange</c>, <c>client-credentials</c>).</summary>
     public string? TokenEndpoint { get; init; }
@@ -22,33 +24,58 @@ public sealed class UpstreamAuthOptions
     public string? Audience { get; init; }
 
     /// <summary>The scopes asked for; for <c>obo</c> the Entra scopes of the upstream API (e.g. <c>api://upstream/.default</c>).</summary>
-    public List<string> Scopes { get; init; } = [];
+    public IReadOnlyList<string> Scopes { get; init; } = [];
 
     /// <summary>RFC 8693 <c>requested_token_type</c>.</summary>
     public string RequestedTokenType { get; init; } = AccessTokenType;
 }
 
-/// <summary>The values of <see cref="UpstreamAuthOptions.Strategy"/>.</summary>
-public static class UpstreamAuthStrategies
+/// <summary>What the gateway gives an upstream: <c>servers.&lt;name&gt;.upstreamAuth.strategy</c>.</summary>
+public enum UpstreamAuthStrategy
 {
     /// <summary>No credentials: the caller's <c>Authorization</c> header is removed.</summary>
-    public const string None = "none";
+    [EnumMember(Value = "none")]
+    None,
 
     /// <summary>The caller's own token is forwarded. Explicit opt-in only: the MCP spec forbids it by default.</summary>
-    public const string Passthrough = "passthrough";
+    [EnumMember(Value = "passthrough")]
+    Passthrough,
 
     /// <summary>Entra ID On-Behalf-Of, through Microsoft.Identity.Web.</summary>
-    public const string OnBehalfOf = "obo";
+    [EnumMember(Value = "obo")]
+    OnBehalfOf,
 
     /// <summary>RFC 8693 token exchange of the caller's token at <see cref="UpstreamAuthOptions.TokenEndpoint"/>.</summary>
-    public const string TokenExchange = "token-exchange";
+    [EnumMember(Value = "token-exchange")]
+    TokenExchange,
 
     /// <summary>The gateway's own identity (OAuth client credentials grant).</summary>
-    public const string ClientCredentials = "client-credentials";
+    [EnumMember(Value = "client-credentials")]
+    ClientCredentials,
+}
 
-    /// <summary>Every strategy, for validation messages.</summary>
-    public static IReadOnlyList<string> All { get; } = [None, Passthrough, OnBehalfOf, TokenExchange, ClientCredentials];
+/// <summary>What follows from a strategy.</summary>
+public static class UpstreamAuthStrategies
+{
+    private static readonly string[] Labels = [.. Enum.GetValues<UpstreamAuthStrategy>().Select(s => ConfigurationReader.NameOf(s))];
 
     /// <summary>Whether a strategy acts for the calling user, and so needs an authenticated caller.</summary>
-    public static bool ActsForCaller(string strategy) => strategy is Passthrough or OnBehalfOf or TokenExchange;
+    public static bool ActsForCaller(this UpstreamAuthStrategy strategy) =>
+        strategy is UpstreamAuthStrategy.Passthrough or UpstreamAuthStrategy.OnBehalfOf or UpstreamAuthStrategy.TokenExchange;
+
+    /// <summary>The strategy as routes.yaml writes it, for logs and metric labels.</summary>
+    public static string Label(this UpstreamAuthStrategy strategy) => Labels[(int)strategy];
+}
+
+/// <summary>The <c>gateway.tokenCache</c> section: how long upstream tokens and failures are kept. Read at start-up.</summary>
+public sealed record TokenCacheOptions
+{
+    /// <summary>A Redis connection string for the shared second level; unset keeps tokens in this replica's memory only.</summary>
+    public string? Redis { get; init; }
+
+    /// <summary>A token is dropped this long before it expires, so it never reaches an upstream about to expire.</summary>
+    public TimeSpan SafetyMargin { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a refusal or outage is remembered, so a failing IdP is not asked on every request.</summary>
+    public TimeSpan FailureLifetime { get; init; } = TimeSpan.FromSeconds(5);
 }

@@ -18,9 +18,9 @@ public sealed class UpstreamTokenCache
 {
     private const string KeyPrefix = "mcp-gateway:upstream-token:v1:";
     private readonly HybridCache _cache;
-    private readonly Dictionary<string, IUpstreamTokenIssuer> _issuers;
+    private readonly Dictionary<UpstreamAuthStrategy, IUpstreamTokenIssuer> _issuers;
     private readonly TimeProvider _time;
-    private readonly UpstreamTokenCacheOptions _options;
+    private readonly TokenCacheOptions _options;
     private readonly HybridCacheEntryOptions _failureEntry;
     private readonly McpMetrics _metrics;
     private readonly ConcurrentDictionary<string, Lazy<Task<(UpstreamToken, bool)>>> _inFlight = new(StringComparer.Ordinal);
@@ -31,12 +31,12 @@ public sealed class UpstreamTokenCache
         Flags = HybridCacheEntryFlags.DisableUnderlyingData | HybridCacheEntryFlags.DisableDistributedCacheWrite,
     };
 
-    public UpstreamTokenCache(HybridCache cache, IEnumerable<IUpstreamTokenIssuer> issuers, TimeProvider time, IOptions<UpstreamTokenCacheOptions> options, McpMetrics metrics)
+    public UpstreamTokenCache(HybridCache cache, IEnumerable<IUpstreamTokenIssuer> issuers, TimeProvider time, IOptions<TokenCacheOptions> options, McpMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(options);
         _cache = cache;
         _metrics = metrics;
-        _issuers = issuers.ToDictionary(i => i.Strategy, StringComparer.Ordinal);
+        _issuers = issuers.ToDictionary(i => i.Strategy);
         _time = time;
         _options = options.Value;
 
@@ -55,13 +55,13 @@ public sealed class UpstreamTokenCache
             // The entry came from another token of the same caller; this one has expired and is only inside the
             // clock skew. It gets no upstream token the IdP would not give it now: ask, and keep the answer out of the cache.
             var own = await new Acquisition(_issuers[request.Options.Strategy], request, _metrics).RunAsync(cancellationToken).ConfigureAwait(false);
-            _metrics.RecordTokenRequest(request.Server, request.Options.Strategy, own.Succeeded ? "issued" : "failed");
+            _metrics.RecordTokenRequest(request.Server, request.Options.Strategy.Label(), own.Succeeded ? "issued" : "failed");
             return own;
         }
 
         if (cached is not null)
         {
-            _metrics.RecordTokenRequest(request.Server, request.Options.Strategy, cached.Succeeded ? "hit" : "failed");
+            _metrics.RecordTokenRequest(request.Server, request.Options.Strategy.Label(), cached.Succeeded ? "hit" : "failed");
             return cached;
         }
 
@@ -70,7 +70,7 @@ public sealed class UpstreamTokenCache
         // ask the IdP again.
         var flight = _inFlight.GetOrAdd(key, static (k, s) => new Lazy<Task<(UpstreamToken, bool)>>(() => s.Self.AcquireAsync(k, s.Request)), (Self: this, Request: request));
         var (token, issued) = await flight.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
-        _metrics.RecordTokenRequest(request.Server, request.Options.Strategy, !token.Succeeded ? "failed" : issued ? "issued" : "hit");
+        _metrics.RecordTokenRequest(request.Server, request.Options.Strategy.Label(), !token.Succeeded ? "failed" : issued ? "issued" : "hit");
         return token;
     }
 
@@ -141,7 +141,7 @@ public sealed class UpstreamTokenCache
             _ => string.Join(' ', options.Scopes.Order(StringComparer.Ordinal)),
         };
 
-        var material = string.Join('\n', options.Strategy, request.Server, caller.Issuer, caller.Subject, caller.Client, options.ClientId, options.Audience, scopes);
+        var material = string.Join('\n', options.Strategy.Label(), request.Server, caller.Issuer, caller.Subject, caller.Client, options.ClientId, options.Audience, scopes);
         return KeyPrefix + Sha256Text.Hex(material);
     }
 
@@ -155,7 +155,7 @@ public sealed class UpstreamTokenCache
             Ran = true;
             var started = Stopwatch.GetTimestamp();
             var token = await issuer.IssueAsync(request, cancellationToken).ConfigureAwait(false);
-            metrics.RecordTokenAcquisition(request.Options.Strategy, Stopwatch.GetElapsedTime(started).TotalSeconds, token.Succeeded);
+            metrics.RecordTokenAcquisition(request.Options.Strategy.Label(), Stopwatch.GetElapsedTime(started).TotalSeconds, token.Succeeded);
             return token;
         }
     }

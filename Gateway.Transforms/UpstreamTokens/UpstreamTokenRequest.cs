@@ -11,11 +11,11 @@ namespace Gateway.Transforms.UpstreamTokens;
 /// <param name="SubjectToken">The caller's access token, for strategies that act for the caller.</param>
 public sealed record UpstreamTokenRequest(string Server, UpstreamAuthOptions Options, ClaimsPrincipal User, McpCaller Caller, string? SubjectToken);
 
-/// <summary>Obtains tokens for one <see cref="UpstreamAuthStrategies"/> value from an IdP; the cache sits in front.</summary>
+/// <summary>Obtains tokens for one <see cref="UpstreamAuthStrategy"/> from an IdP; the cache sits in front.</summary>
 public interface IUpstreamTokenIssuer
 {
     /// <summary>The strategy this issuer serves.</summary>
-    string Strategy { get; }
+    UpstreamAuthStrategy Strategy { get; }
 
     /// <summary>Gets a fresh token. IdP refusals and outages come back as failed tokens, not exceptions.</summary>
     Task<UpstreamToken> IssueAsync(UpstreamTokenRequest request, CancellationToken cancellationToken);

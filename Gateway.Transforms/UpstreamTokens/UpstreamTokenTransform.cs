@@ -21,13 +21,13 @@ internal sealed class UpstreamTokenTransform(UpstreamTokenCache cache) : Request
         var http = context.HttpContext;
         var request = http.GetMcpRequest();
         var options = request.Options.UpstreamAuth;
-        if (options.Strategy == UpstreamAuthStrategies.None)
+        if (options.Strategy == UpstreamAuthStrategy.None)
         {
             return;
         }
 
         var callerToken = BearerTokenOf(http.Request);
-        if (options.Strategy == UpstreamAuthStrategies.Passthrough)
+        if (options.Strategy == UpstreamAuthStrategy.Passthrough)
         {
             if (callerToken is not null)
             {

@@ -1,0 +1,65 @@
+using System.Runtime.Serialization;
+using Gateway.StdioBridge.Configuration;
+using Gateway.Transforms.Forwarding;
+using Gateway.Transforms.InboundAuth;
+using Gateway.Transforms.Limits;
+using Gateway.Transforms.Resilience;
+using Gateway.Transforms.Telemetry;
+using Gateway.Transforms.UpstreamTokens;
+
+namespace Gateway.Transforms.Configuration;
+
+/// <summary>One MCP server: <c>servers.&lt;name&gt;</c>. Each section is owned, and validated, by its feature.</summary>
+public sealed record McpServerOptions
+{
+    /// <summary>How the gateway reaches the server.</summary>
+    public McpTransport Transport { get; init; } = McpTransport.Http;
+
+    /// <summary>How to run a <c>stdio</c> server; only for that transport.</summary>
+    public StdioServerOptions? Stdio { get; init; }
+
+    /// <summary>The upstream MCP endpoints of an <c>http</c> server; new sessions are spread over the healthy ones.</summary>
+    public IReadOnlyList<DestinationOptions> Destinations { get; init; } = [];
+
+    /// <summary>How new sessions and session-less requests pick a destination: the name of a YARP load-balancing policy.</summary>
+    public string LoadBalancing { get; init; } = "PowerOfTwoChoices";
+
+    /// <summary>Timeouts toward the upstream.</summary>
+    public TimeoutOptions Timeouts { get; init; } = new();
+
+    /// <summary>Headers set on every request to the upstream (e.g. an API key the upstream wants).</summary>
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Overrides <see cref="GatewayOptions.MaxRequestBodyBytes"/> for this server.</summary>
+    public long? MaxRequestBodyBytes { get; init; }
+
+    /// <summary>Active probing of the destinations, so new sessions avoid dead ones.</summary>
+    public HealthProbeOptions HealthCheck { get; init; } = new();
+
+    /// <summary>How many requests each caller may send to this server, and to each of its tools.</summary>
+    public RateLimitOptions? RateLimit { get; init; }
+
+    /// <summary>What the audit log records of this server's requests beyond the defaults.</summary>
+    public AuditOptions Audit { get; init; } = new();
+
+    /// <summary>When to stop sending to a destination that keeps failing.</summary>
+    public CircuitBreakerOptions CircuitBreaker { get; init; } = new();
+
+    /// <summary>What callers of this server must present.</summary>
+    public ServerAuthOptions Auth { get; init; } = new();
+
+    /// <summary>What the gateway presents to this server's upstream.</summary>
+    public UpstreamAuthOptions UpstreamAuth { get; init; } = new();
+}
+
+/// <summary>How the gateway reaches a server: <c>servers.&lt;name&gt;.transport</c>.</summary>
+public enum McpTransport
+{
+    /// <summary>A streamable-HTTP endpoint.</summary>
+    [EnumMember(Value = "http")]
+    Http,
+
+    /// <summary>A local program the gateway runs behind its bridge.</summary>
+    [EnumMember(Value = "stdio")]
+    Stdio,
+}

@@ -1,0 +1,33 @@
+using Gateway.Transforms.InboundAuth;
+using Gateway.Transforms.Limits;
+using Gateway.Transforms.Sessions;
+using Gateway.Transforms.Shutdown;
+using Gateway.Transforms.UpstreamTokens;
+
+namespace Gateway.Transforms.Configuration;
+
+/// <summary>
+/// The keys of the <c>gateway:</c> section that are read once, at start-up: who is trusted, where shared state
+/// lives, how sessions are sealed and how the gateway stops. An edit of them while running is reported and waits for
+/// a restart (<see cref="RoutesConfigStore"/>).
+/// </summary>
+public sealed record StartupOptions
+{
+    /// <summary>Who may call the gateway: the token issuer it trusts; none means every server is anonymous.</summary>
+    public AuthOptions? Auth { get; init; }
+
+    /// <summary>How sealed session ids are issued.</summary>
+    public SessionOptions Sessions { get; init; } = new();
+
+    /// <summary>Where the key ring that seals session ids lives.</summary>
+    public KeyRingOptions DataProtection { get; init; } = new();
+
+    /// <summary>The cache of tokens obtained for upstreams.</summary>
+    public TokenCacheOptions TokenCache { get; init; } = new();
+
+    /// <summary>How the gateway stops on SIGTERM.</summary>
+    public ShutdownOptions Shutdown { get; init; } = new();
+
+    /// <summary>Where rate-limit counters are shared between replicas.</summary>
+    public RateLimitingOptions RateLimiting { get; init; } = new();
+}
