@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Gateway.Mcp;
 using Gateway.Tests.Infrastructure;
@@ -29,10 +30,14 @@ public sealed class CircuitBreakerTests
         }
 
         Assert.Equal(3, broken.Requests);
+        long refusedAt;
+        TimeSpan retryAfter;
         using (var refused = await InitializeAsync(gateway, "demo"))
         {
+            refusedAt = Stopwatch.GetTimestamp();
             await RawMcp.AssertErrorAsync(refused, HttpStatusCode.ServiceUnavailable, JsonRpcErrorCodes.UpstreamCircuitOpen, id: "1");
-            Assert.InRange(refused.Headers.RetryAfter!.Delta!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
+            retryAfter = refused.Headers.RetryAfter!.Delta!.Value;
+            Assert.InRange(retryAfter, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
         }
 
         Assert.Equal(3, broken.Requests);
@@ -48,7 +53,7 @@ public sealed class CircuitBreakerTests
         // The upstream recovers; after the break one probe goes through, and its success closes the circuit.
         await broken.DisposeAsync();
         await using var recovered = await TestUpstream.StartAsync("demo", port: port);
-        await Task.Delay(TimeSpan.FromSeconds(2.2), Ct);
+        await WaitOutAsync(retryAfter, refusedAt);
         for (var i = 0; i < 3; i++)
         {
             using var answered = await InitializeAsync(gateway, "demo");
@@ -91,6 +96,19 @@ public sealed class CircuitBreakerTests
         }
 
         Assert.Equal(10, rejecting.Requests);
+    }
+
+    /// <summary>
+    /// Waits, as a client told to would, until <paramref name="retryAfter"/> has passed since the refusal was answered
+    /// at <paramref name="answeredAt"/>, and no longer. The gateway rounds Retry-After up to whole seconds from the
+    /// moment it answered, so the break is over by then; timers may fire a little early, hence the check after each.
+    /// </summary>
+    private static async Task WaitOutAsync(TimeSpan retryAfter, long answeredAt)
+    {
+        for (var left = retryAfter - Stopwatch.GetElapsedTime(answeredAt); left > TimeSpan.Zero; left = retryAfter - Stopwatch.GetElapsedTime(answeredAt))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(left.TotalMilliseconds)), Ct);
+        }
     }
 
     private static Task<HttpResponseMessage> InitializeAsync(TestGateway gateway, string server) =>

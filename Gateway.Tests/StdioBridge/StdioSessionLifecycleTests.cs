@@ -29,8 +29,11 @@ public sealed class StdioSessionLifecycleTests
         await alice.CallToolAsync("notify_later", new Dictionary<string, object?> { ["text"] = "for alice" }, cancellationToken: Ct);
         await bob.CallToolAsync("notify_later", new Dictionary<string, object?> { ["text"] = "for bob" }, cancellationToken: Ct);
 
-        Assert.Equal(["for alice"], await Collect(pushedToAlice));
-        Assert.Equal(["for bob"], await Collect(pushedToBob));
+        // Both pushes have reached their clients before either end marker is pushed (see Collect): a push of the
+        // other process that went astray was sent before the marker, on the stream the marker then comes down.
+        await Eventually.TrueAsync(() => Task.FromResult(!pushedToAlice.IsEmpty && !pushedToBob.IsEmpty));
+        Assert.Equal(["for alice"], await Collect(alice, pushedToAlice));
+        Assert.Equal(["for bob"], await Collect(bob, pushedToBob));
     }
 
     [Fact]
@@ -224,11 +227,18 @@ public sealed class StdioSessionLifecycleTests
         return received;
     }
 
-    private static async Task<string[]> Collect(System.Collections.Concurrent.ConcurrentQueue<string> received)
+    /// <summary>
+    /// What <paramref name="client"/> received before a last push through its own session: a notification is pushed
+    /// on the session's GET stream, which carries messages in order, so once this end marker has arrived anything
+    /// pushed to that stream before it has arrived too. (An answer to a request would not do: it comes on the POST's
+    /// own response, which is not ordered with the GET stream.) The marker itself is left out of the answer.
+    /// </summary>
+    private static async Task<string[]> Collect(McpClient client, System.Collections.Concurrent.ConcurrentQueue<string> received)
     {
-        await Eventually.TrueAsync(() => Task.FromResult(!received.IsEmpty));
-        await Task.Delay(500, Ct);
-        return [.. received];
+        var marker = "end of " + Guid.NewGuid().ToString("N");
+        await client.CallToolAsync("notify_later", new Dictionary<string, object?> { ["text"] = marker }, cancellationToken: Ct);
+        await Eventually.TrueAsync(() => Task.FromResult(received.Contains(marker)));
+        return [.. received.Where(text => text != marker)];
     }
 
     private static bool IsRunning(int pid)
