@@ -47,7 +47,7 @@ public sealed class UpstreamTokenCacheTests : IAsyncDisposable
         _services = services.BuildServiceProvider(validateScopes: true);
         _cache = new UpstreamTokenCache(
             _services.GetRequiredService<HybridCache>(), [_issuer], _time,
-            Options.Create(new UpstreamTokenCacheOptions { SafetyMargin = SafetyMargin, FailureLifetime = FailureLifetime }),
+            Options.Create(new TokenCacheOptions { SafetyMargin = SafetyMargin, FailureLifetime = FailureLifetime }),
             _services.GetRequiredService<McpMetrics>());
     }
 
@@ -184,7 +184,7 @@ public sealed class UpstreamTokenCacheTests : IAsyncDisposable
 
     private static UpstreamTokenRequest Request(ClaimsPrincipal user) => new(
         "demo",
-        new UpstreamAuthOptions { Strategy = UpstreamAuthStrategies.TokenExchange, ClientId = "mcp-gateway", Audience = "upstream-a", Scopes = ["tools:call"] },
+        new UpstreamAuthOptions { Strategy = UpstreamAuthStrategy.TokenExchange, ClientId = "mcp-gateway", Audience = "upstream-a", Scopes = ["tools:call"] },
         user,
         McpCaller.Of(user),
         "the-callers-token");
@@ -196,7 +196,7 @@ public sealed class UpstreamTokenCacheTests : IAsyncDisposable
         private TaskCompletionSource? _held;
         private int _calls;
 
-        public string Strategy => UpstreamAuthStrategies.TokenExchange;
+        public UpstreamAuthStrategy Strategy => UpstreamAuthStrategy.TokenExchange;
 
         public int Calls => Volatile.Read(ref _calls);
 

@@ -10,7 +10,7 @@ using Microsoft.IdentityModel.Tokens;
 using ModelContextProtocol.Authentication;
 using ModelContextProtocol.Client;
 
-namespace Gateway.Tests.Identity;
+namespace Gateway.Tests.InboundAuth;
 
 /// <summary>Who may call: tokens from the configured issuer, for this server, with its scopes; RFC 9728 discovery.</summary>
 public sealed class InboundAuthenticationTests : IAsyncLifetime

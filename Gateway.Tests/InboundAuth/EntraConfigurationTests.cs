@@ -3,7 +3,7 @@ using System.Text.Json;
 using Gateway.Mcp;
 using Gateway.Tests.Infrastructure;
 
-namespace Gateway.Tests.Identity;
+namespace Gateway.Tests.InboundAuth;
 
 /// <summary>
 /// Entra ID through Microsoft.Identity.Web: the gateway starts with it and describes it. Entra itself is not reachable

@@ -1,7 +1,7 @@
 using System.Text;
 using Gateway.Mcp;
 
-namespace Gateway.Tests.Transforms;
+namespace Gateway.Tests.Mcp;
 
 public sealed class JsonRpcReaderTests
 {

@@ -4,7 +4,7 @@ using Gateway.Tests.Infrastructure;
 using Gateway.Tests.Infrastructure.Identity;
 using Microsoft.IdentityModel.JsonWebTokens;
 
-namespace Gateway.Tests.Identity;
+namespace Gateway.Tests.InboundAuth;
 
 /// <summary>The realm export of <c>deploy/keycloak</c> does what the README says, against a real Keycloak.</summary>
 public sealed class KeycloakTests(KeycloakServer keycloak) : IClassFixture<KeycloakServer>

@@ -2,7 +2,7 @@ using System.Security.Claims;
 using Gateway.Transforms.InboundAuth;
 using Gateway.Transforms.UpstreamTokens;
 
-namespace Gateway.Tests.Transforms;
+namespace Gateway.Tests.UpstreamTokens;
 
 /// <summary>The token cache's key: who the token is for and what it may do, hashed; never the caller's token.</summary>
 public sealed class UpstreamTokenCacheKeyTests

@@ -1,6 +1,6 @@
 using Gateway.Mcp;
 
-namespace Gateway.Tests.Transforms;
+namespace Gateway.Tests.Mcp;
 
 public sealed class McpHeaderValueTests
 {

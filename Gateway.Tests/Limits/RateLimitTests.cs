@@ -4,7 +4,7 @@ using Gateway.Mcp;
 using Gateway.Tests.Infrastructure;
 using Gateway.Tests.Infrastructure.Identity;
 
-namespace Gateway.Tests.RateLimiting;
+namespace Gateway.Tests.Limits;
 
 /// <summary>Per-caller limits per server and per tool, shared by replicas through Redis, local while Redis is away.</summary>
 public sealed class RateLimitTests(RedisServer redis)

@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using StackExchange.Redis;
 
-namespace Gateway.Tests.Identity;
+namespace Gateway.Tests.UpstreamTokens;
 
 /// <summary>What each upstream receives: a token meant for it (RFC 8693, client credentials), never the caller's; and the token cache.</summary>
 public sealed class UpstreamTokenTests(RedisServer redis) : IAsyncLifetime

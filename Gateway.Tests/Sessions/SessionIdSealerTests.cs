@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Gateway.Tests.Transforms;
+namespace Gateway.Tests.Sessions;
 
 public sealed class SessionIdSealerTests
 {
