@@ -36,7 +36,7 @@ public static class GatewayApplication
         var app = builder.Build();
 
         // The proxy routes of stdio servers point at the bridge, so it must listen before they are built.
-        await app.Services.GetRequiredService<StdioBridgeHost>().StartAsync(app.Lifetime.ApplicationStopping).ConfigureAwait(false);
+        await app.Services.GetRequiredService<StdioBridgeHost>().ListenAsync(app.Lifetime.ApplicationStopping).ConfigureAwait(false);
         app.MapMcpGateway();
         return app;
     }

@@ -1,3 +1,5 @@
+using Gateway.Mcp;
+
 namespace Gateway.Proxy.Hosting;
 
 /// <summary>
@@ -19,9 +21,8 @@ internal sealed record GatewayHostSettings(string RoutesPath, string? Urls)
         var port = configuration["port"] ?? configuration["GATEWAY_PORT"];
         var urls = host is null && port is null && configuration["urls"] is not null
             ? null
-            : $"http://{FormatHost(host ?? DefaultHost)}:{port ?? DefaultPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+            : ListenUrl.Of(host ?? DefaultHost, port ?? DefaultPort.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return new GatewayHostSettings(Path.GetFullPath(routes, currentDirectory), urls);
     }
 
-    private static string FormatHost(string host) => host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') ? $"[{host}]" : host;
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Gateway.Mcp;
 
 namespace Gateway.StdioBridge.Configuration;
 
@@ -54,7 +55,7 @@ public sealed record StdioBridgeSettings(string Url, string? ConfigFile, string?
             i++;
         }
 
-        var url = $"http://{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{port.ToString(CultureInfo.InvariantCulture)}";
+        var url = ListenUrl.Of(host, port.ToString(CultureInfo.InvariantCulture));
         if (config is not null && command is null && name is null)
         {
             return new StdioBridgeSettings(url, config, null, null);

@@ -18,7 +18,6 @@ public sealed class StdioBridgeHost : IAsyncDisposable
     public const string AccessKeyHeader = "X-Stdio-Bridge-Key";
 
     private readonly WebApplication _app;
-    private int _started;
 
     private StdioBridgeHost(WebApplication app, string? accessKey)
     {
@@ -63,15 +62,12 @@ public sealed class StdioBridgeHost : IAsyncDisposable
         return new StdioBridgeHost(app, accessKey);
     }
 
-    /// <summary>Starts listening and fills the warm pools; once only.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        if (Interlocked.Exchange(ref _started, 1) == 1)
-        {
-            return;
-        }
+    /// <summary>Starts listening, so that <see cref="BaseAddress"/> is known; the gateway does this before it builds its routes.</summary>
+    public Task ListenAsync(CancellationToken cancellationToken) => _app.StartAsync(cancellationToken);
 
-        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+    /// <summary>Starts the warm pools of the catalog's servers.</summary>
+    public async Task WarmAsync()
+    {
         var catalog = _app.Services.GetRequiredService<IStdioServerCatalog>();
         var pool = _app.Services.GetRequiredService<StdioProcessPool>();
         foreach (var server in catalog.Names)
@@ -86,7 +82,8 @@ public sealed class StdioBridgeHost : IAsyncDisposable
     /// <summary>Runs until the process is asked to stop (Ctrl+C, SIGTERM), then stops as <see cref="StopAsync"/> does.</summary>
     public async Task RunAsync()
     {
-        await StartAsync(CancellationToken.None).ConfigureAwait(false);
+        await ListenAsync(CancellationToken.None).ConfigureAwait(false);
+        await WarmAsync().ConfigureAwait(false);
         await _app.WaitForShutdownAsync().ConfigureAwait(false);
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
     }
