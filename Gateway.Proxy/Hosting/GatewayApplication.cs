@@ -9,6 +9,10 @@ public static class GatewayApplication
     /// <summary>Environment variables with this prefix override routes.yaml keys, e.g. <c>GATEWAY__servers__x__headers__X-Api-Key</c>.</summary>
     public const string EnvironmentPrefix = "GATEWAY__";
 
+    // Kestrel takes a bare LF as a line end; a front proxy that reads the same bytes as one header value would then
+    // disagree with the gateway about where headers end (a desync). Only CRLF is accepted.
+    private const string RejectBareLineFeedsSwitch = "Microsoft.AspNetCore.Server.Kestrel.DisableHttp1LineFeedTerminators";
+
     /// <summary>Builds the gateway from command-line arguments, with its stdio bridge already listening.</summary>
     /// <param name="args">The command line.</param>
     /// <param name="configure">A last say over the builder before it builds (e.g. extra logging providers).</param>
@@ -24,6 +28,8 @@ public static class GatewayApplication
             builder.WebHost.UseUrls(settings.Urls);
         }
 
+        var loggingProblems = BridgeLoggingVariables.Apply(builder);
+        AppContext.SetSwitch(RejectBareLineFeedsSwitch, true);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
 
         var routesFile = new RoutesFile(settings.RoutesPath);
@@ -34,10 +40,15 @@ public static class GatewayApplication
         builder.Services.AddGatewayTelemetry(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         configure?.Invoke(builder);
         var app = builder.Build();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GatewayApplication));
+        BridgeLoggingVariables.Report(logger, loggingProblems);
+        GatewayStartLog.RoutesFile(logger, routesFile.Path);
 
         // The proxy routes of stdio servers point at the bridge, so it must listen before they are built.
-        await app.Services.GetRequiredService<StdioBridgeHost>().ListenAsync(app.Lifetime.ApplicationStopping).ConfigureAwait(false);
+        var bridge = app.Services.GetRequiredService<StdioBridgeHost>();
+        await bridge.ListenAsync(app.Lifetime.ApplicationStopping).ConfigureAwait(false);
         app.MapMcpGateway();
+        app.Lifetime.ApplicationStarted.Register(() => GatewayStartLog.Serving(app, app.Services.GetRequiredService<RoutesConfigStore>(), bridge.BaseAddress));
         return app;
     }
 

@@ -1,4 +1,5 @@
 using Gateway.Proxy.Api;
+using Gateway.Proxy.Hosting;
 using Gateway.Proxy.Stdio;
 using Gateway.Transforms.Configuration;
 using Gateway.Transforms.Pipeline;
@@ -18,7 +19,7 @@ public static class GatewayEndpointExtensions
         app.Services.GetRequiredService<StdioBridgeMetrics>();
         app.Services.GetRequiredService<RemovedServerState>();
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(RoutesHealthCheck.ReadyTag) });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(RoutesHealthCheck.ReadyTag), ResponseWriter = ReadinessReport.WriteAsync });
         app.MapServicesApi();
         app.MapDashboardApi();
         app.MapProtectedResourceMetadata();

@@ -38,12 +38,13 @@ public static class GatewayServiceCollectionExtensions
         services.AddHttpClient(McpUpstreamProbe.HttpClientName);
 
         var redis = new RedisConnections();
-        services.AddSingleton(redis);
+        // Registered by factory, so that the container disposes the connections with the gateway.
+        services.AddSingleton(_ => redis);
         services.AddMcpSessionKeyRing(startup.DataProtection, redis);
 
         services.AddSingleton<IStdioServerCatalog, RoutesStdioCatalog>();
         services.AddSingleton(sp => StdioBridgeHost.Create(
-            sp.GetRequiredService<IStdioServerCatalog>(), StdioBridgeUrl, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IStdioServerCatalog>(), StdioBridgeUrl, new BridgeLoggerFactory(sp.GetRequiredService<ILoggerFactory>()), sp.GetRequiredService<TimeProvider>(),
             accessKey: Convert.ToHexString(RandomNumberGenerator.GetBytes(32))));
         services.AddHostedService<StdioBridgeService>();
         services.AddSingleton<StdioBridgeMetrics>();

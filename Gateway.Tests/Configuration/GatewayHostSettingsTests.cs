@@ -16,6 +16,19 @@ public sealed class GatewayHostSettingsTests
         Assert.Equal("http://127.0.0.1:8080", settings.Urls);
     }
 
+    [Fact]
+    public void RoutesInTheCurrentDirectory_AreTheDefault_SoThatEditsOfTheRepositorysFileApply()
+    {
+        var directory = Infrastructure.TempDirectory.Create();
+        File.WriteAllText(Path.Combine(directory, "routes.yaml"), "servers: {}");
+        var settings = GatewayHostSettings.From(new ConfigurationBuilder().Build(), directory);
+        Assert.Equal(Path.Combine(directory, "routes.yaml"), settings.RoutesPath);
+    }
+
+    [Fact]
+    public void BridgeGatewaysHostAndPortVariables_Work() =>
+        Assert.Equal("http://0.0.0.0:9000", From(("HOST", "0.0.0.0"), ("PORT", "9000")).Urls);
+
     [Theory]
     [InlineData("routes")]
     [InlineData("GATEWAY_ROUTES_FILE")]

@@ -42,7 +42,7 @@ public sealed class RoutesReloadTests
         await Eventually.TrueAsync(async () =>
         {
             var ready = await gateway.Http.GetStringAsync("/health/ready", Ct);
-            return ready == "Degraded";
+            return ready.StartsWith("Degraded\nroutes: Degraded - The routes file holds an edit that was refused", StringComparison.Ordinal);
         });
         using var response = await gateway.Http.SendAsync(RawMcp.Post("/mcp/one", RawMcp.Initialize), Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -84,7 +84,7 @@ public sealed class RoutesReloadTests
             .Server("one", upstream, "auth: { scopes: [tools:call] }")
             .Gateway("auth: { authority: 'https://sso.example.com/realms/mcp' }").ToString(), Ct);
 
-        await Eventually.TrueAsync(async () => await gateway.Http.GetStringAsync("/health/ready", Ct) == "Degraded");
+        await Eventually.TrueAsync(async () => (await gateway.Http.GetStringAsync("/health/ready", Ct)).StartsWith("Degraded\nroutes:", StringComparison.Ordinal));
         Assert.Contains(gateway.Logs.Entries, e => e.Message.Contains("servers.one.auth: tokens are required but no issuer is trusted", StringComparison.Ordinal));
         using var response = await gateway.Http.SendAsync(RawMcp.Post("/mcp/one", RawMcp.Initialize), Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -196,6 +196,61 @@ public sealed class RoutesValidationTests
     }
 
     [Fact]
+    public void SingleValue_WhereAListOrMapBelongs_IsReported_NotDropped()
+    {
+        var errors = Load("""
+            servers:
+              demo:
+                destinations: [ { url: 'http://127.0.0.1:1/mcp' } ]
+                auth: { scopes: tools:call }
+                headers: 'X-Api-Key: secret'
+            gateway:
+              allowedOrigins: https://app.example.com
+            """);
+
+        Assert.Contains("servers.demo.auth.scopes: expects a list, e.g. '[ a, b ]', not the single value 'tools:call'.", errors);
+        Assert.Contains("servers.demo.headers: expects a map of keys and values, not the single value 'X-Api-Key: secret'.", errors);
+        Assert.Contains("gateway.allowedOrigins: expects a list, e.g. '[ a, b ]', not the single value 'https://app.example.com'.", errors);
+    }
+
+    [Fact]
+    public void UnknownTopLevelKey_IsReported()
+    {
+        var errors = Load("""
+            servers:
+              demo:
+                destinations: [ { url: 'http://127.0.0.1:1/mcp' } ]
+            gatway:
+              auth: { authority: 'https://sso.example.com/realms/mcp' }
+            """);
+
+        Assert.Equal("gatway: unknown key at the top of the file. Keys here: servers, gateway.", Assert.Single(errors));
+    }
+
+    [Fact]
+    public void EmptyValue_LeavesANullableSettingUnset_AndAnAbsurdDurationIsAnError()
+    {
+        var routes = RoutesLoader.Load(Configuration("""
+            servers:
+              demo:
+                destinations: [ { url: 'http://127.0.0.1:1/mcp' } ]
+                maxRequestBodyBytes:
+                auth: { required: }
+            """), out var errors);
+        Assert.Empty(errors);
+        Assert.Null(routes!.Routes.Servers["demo"].MaxRequestBodyBytes);
+        Assert.Null(routes.Routes.Servers["demo"].Auth.Required);
+
+        var refused = Load("""
+            servers:
+              demo:
+                destinations: [ { url: 'http://127.0.0.1:1/mcp' } ]
+                timeouts: { activity: 99999999999d }
+            """);
+        Assert.StartsWith("servers.demo.timeouts.activity: '99999999999d' is not a duration.", Assert.Single(refused), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void BadValues_AreEachReportedByKey_WithoutDotNetTypeNames()
     {
         var errors = Load("""

@@ -41,6 +41,57 @@ public sealed class BadInputTests : IAsyncLifetime
         Assert.Empty(_upstream.Requests);
     }
 
+    [Theory]
+    [InlineData("X-Note", "café")]
+    [InlineData("Mcp-Name", "ünïcode")]
+    public async Task NonAsciiHeaderValue_Is400_NotForwarded_AndDoesNotCountAgainstTheDestination(string header, string value)
+    {
+        // HttpClient sends such values only when told which encoding to use; Kestrel accepts them.
+        using var utf8 = new HttpClient(new SocketsHttpHandler { RequestHeaderEncodingSelector = (_, _) => Encoding.UTF8 }) { BaseAddress = _gateway.BaseAddress };
+        for (var i = 0; i < 12; i++)
+        {
+            using var request = RawMcp.Post("/mcp/demo", RawMcp.Initialize);
+            request.Headers.TryAddWithoutValidation(header, value);
+            using var refused = await utf8.SendAsync(request, Ct);
+            var message = await RawMcp.AssertErrorAsync(refused, HttpStatusCode.BadRequest, JsonRpcErrorCodes.InvalidHeader);
+            Assert.Contains(header, message, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(_upstream.Requests);
+        using var response = await _gateway.Http.SendAsync(RawMcp.Post("/mcp/demo", RawMcp.Initialize), Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var services = await _gateway.Http.GetStringAsync("/api/v1/services/demo", Ct);
+        Assert.DoesNotContain("unhealthy", services, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BareLineFeeds_AreRefused_AndNothingIsForwarded()
+    {
+        var body = RawMcp.Initialize;
+        var status = await RawHttp.SendAsync(_gateway.BaseAddress,
+            $"POST /mcp/demo HTTP/1.1\nHost: gateway\nContent-Type: application/json\nAccept: application/json, text/event-stream\nContent-Length: {body.Length}\n\n{body}");
+
+        Assert.StartsWith("HTTP/1.1 400", status, StringComparison.Ordinal);
+        Assert.Empty(_upstream.Requests);
+    }
+
+    [Fact]
+    public async Task EveryHeaderNamedInConnection_StaysWithThisHop()
+    {
+        var body = RawMcp.Initialize;
+        var status = await RawHttp.SendAsync(_gateway.BaseAddress,
+            "POST /mcp/demo HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n" +
+            "Connection: X-Secret-Hop, X-Third-Hop\r\nConnection: X-Other-Hop\r\nX-Secret-Hop: one\r\nX-Other-Hop: two\r\nX-Third-Hop: 3\r\nX-Kept: three\r\n" +
+            $"Content-Length: {body.Length}\r\n\r\n{body}");
+
+        Assert.StartsWith("HTTP/1.1 200", status, StringComparison.Ordinal);
+        var forwarded = Assert.Single(_upstream.Posts).Headers;
+        Assert.False(forwarded.ContainsKey("X-Secret-Hop"));
+        Assert.False(forwarded.ContainsKey("X-Other-Hop"));
+        Assert.False(forwarded.ContainsKey("X-Third-Hop"));
+        Assert.Equal("three", forwarded["X-Kept"]);
+    }
+
     [Fact]
     public async Task BodyOverLimit_WithContentLength_Is413()
     {

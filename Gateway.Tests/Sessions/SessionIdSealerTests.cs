@@ -35,6 +35,36 @@ public sealed class SessionIdSealerTests
     }
 
     [Fact]
+    public void Unseal_ForTheSameUserInAnotherClient_IsRefused()
+    {
+        var sealedId = Sealer().Seal("demo", "http://10.0.0.1/mcp", "upstream-123", McpCaller.For("issuer", "alice", "app-one"));
+        Assert.Equal(UnsealOutcome.OtherCaller, Sealer().TryUnseal(sealedId, "demo", McpCaller.For("issuer", "alice", "app-two"), out _));
+        Assert.Equal(UnsealOutcome.Valid, Sealer().TryUnseal(sealedId, "demo", McpCaller.For("issuer", "alice", "app-one"), out _));
+    }
+
+    [Fact]
+    public void Unseal_OfAnIdSealedBeforeSessionsKnewTheClient_HonoursItsUser()
+    {
+        // Format 1, as the previous release sealed it: the owner is SHA-256 of "issuer|subject".
+        using var payload = new MemoryStream();
+        using (var writer = new BinaryWriter(payload, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write((byte)1);
+            writer.Write(_time.GetUtcNow().ToUnixTimeMilliseconds());
+            writer.Write("demo");
+            writer.Write("http://10.0.0.1/mcp");
+            writer.Write("upstream-123");
+            writer.Write(System.Security.Cryptography.SHA256.HashData("issuer|alice"u8));
+        }
+
+        var sealedId = System.Buffers.Text.Base64Url.EncodeToString(_keys.CreateProtector("Gateway.McpSession.v1").Protect(payload.ToArray()));
+
+        Assert.Equal(UnsealOutcome.Valid, Sealer().TryUnseal(sealedId, "demo", McpCaller.For("issuer", "alice", "any-app"), out var session));
+        Assert.Equal("upstream-123", session!.UpstreamSessionId);
+        Assert.Equal(UnsealOutcome.OtherCaller, Sealer().TryUnseal(sealedId, "demo", McpCaller.For("issuer", "mallory", "any-app"), out _));
+    }
+
+    [Fact]
     public void Unseal_ForAnotherServer_IsRefused()
     {
         var sealedId = Sealer().Seal("demo", "http://10.0.0.1/mcp", "upstream-123", McpCaller.Anonymous);

@@ -67,6 +67,21 @@ public sealed class UpstreamTokenCacheTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task GetAsync_ForCallersWithoutASubject_NeverSharesAToken()
+    {
+        // Two different callers whose tokens name no subject (and so no one the cache could tell apart).
+        var first = new ClaimsPrincipal(new ClaimsIdentity([new Claim("azp", "app-one", null, Issuer)], "Bearer"));
+        var second = new ClaimsPrincipal(new ClaimsIdentity([new Claim("azp", "app-two", null, Issuer)], "Bearer"));
+
+        var one = await _cache.GetAsync(Request(first), Ct);
+        var two = await _cache.GetAsync(Request(second), Ct);
+
+        Assert.Equal("token-1", one.AccessToken);
+        Assert.Equal("token-2", two.AccessToken);
+        Assert.Equal(2, _issuer.Calls);
+    }
+
+    [Fact]
     public async Task GetAsync_UntilTheTokensExpiryLessTheSafetyMargin_IsAHit_AndAfterIt_IssuesAgain()
     {
         var tokenLifetime = TimeSpan.FromMinutes(5);

@@ -125,6 +125,27 @@ public sealed class UpstreamTokenTests(RedisServer redis) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SessionOfTheSameUserInAnotherApplication_Is404_AndNotForwarded()
+    {
+        await using var gateway = await StartGatewayAsync();
+        var inClient = await UserTokenAsync("alice");
+        var inOtherApp = await _idp.IssueUserTokenForClientAsync(TestIdentityProvider.OtherPublicClientId, "alice", "mcp-gateway");
+        string sessionId;
+        using (var initialize = await gateway.Http.SendAsync(WithToken(RawMcp.Post("/mcp/demo", RawMcp.Initialize), inClient), Ct))
+        {
+            sessionId = Assert.Single(initialize.Headers.GetValues("Mcp-Session-Id"));
+        }
+
+        var forwarded = _upstream.Requests.Count;
+        using var response = await gateway.Http.SendAsync(WithToken(RawMcp.Post("/mcp/demo", RawMcp.CallTool("whoami"), sessionId), inOtherApp), Ct);
+
+        await RawMcp.AssertErrorAsync(response, HttpStatusCode.NotFound, JsonRpcErrorCodes.SessionNotFound, id: "2");
+        Assert.Equal(forwarded, _upstream.Requests.Count);
+        using var own = await gateway.Http.SendAsync(WithToken(RawMcp.Post("/mcp/demo", RawMcp.CallTool("whoami"), sessionId), inClient), Ct);
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+    }
+
+    [Fact]
     public async Task CachedToken_IsNotUsedPastTheCallersTokenExpiry()
     {
         await using var gateway = await StartGatewayAsync();
@@ -289,7 +310,7 @@ public sealed class UpstreamTokenTests(RedisServer redis) : IAsyncLifetime
         Assert.True(Interlocked.Read(ref l2Failures) > 0);
         using var ready = await gateway.Http.GetAsync("/health/ready", Ct);
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-        Assert.Equal("Degraded", await ready.Content.ReadAsStringAsync(Ct));
+        Assert.Equal("Degraded\ntoken-cache: Degraded - Redis token cache unreachable; tokens are cached in memory only.", await ready.Content.ReadAsStringAsync(Ct));
     }
 
     [Fact]

@@ -30,7 +30,15 @@ internal static partial class ConfigurationReader
     {
         ArgumentNullException.ThrowIfNull(section);
         var accepted = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        CheckObject(section, typeof(T), KeyOf(section.Path), accepted, errors, skip);
+        if (string.IsNullOrEmpty(section.Value))
+        {
+            CheckObject(section, typeof(T), KeyOf(section.Path), accepted, errors, skip);
+        }
+        else if (skip is null)
+        {
+            // A section read in parts reports its own value once, in the first part.
+            errors.Add($"{KeyOf(section.Path)}: expects keys under it, not the single value '{section.Value}'.");
+        }
         var clean = new ConfigurationBuilder().AddInMemoryCollection(accepted).Build();
         return clean.GetSection(section.Path).Get<T>(binder => binder.ErrorOnUnknownConfiguration = true) ?? new T();
     }
@@ -62,19 +70,28 @@ internal static partial class ConfigurationReader
             return false;
         }
 
+        var milliseconds = 0.0;
         foreach (Capture part in match.Groups["part"].Captures)
         {
             var unit = part.Value.TrimStart("0123456789.".ToCharArray());
             var amount = double.Parse(part.Value.AsSpan(0, part.Value.Length - unit.Length), CultureInfo.InvariantCulture);
-            value += unit switch
+            milliseconds += amount * unit switch
             {
-                "ms" => TimeSpan.FromMilliseconds(amount),
-                "s" => TimeSpan.FromSeconds(amount),
-                "m" => TimeSpan.FromMinutes(amount),
-                "h" => TimeSpan.FromHours(amount),
-                _ => TimeSpan.FromDays(amount),
+                "ms" => 1,
+                "s" => 1_000,
+                "m" => 60_000,
+                "h" => 3_600_000,
+                _ => 86_400_000,
             };
         }
+
+        // Beyond TimeSpan's range (about 29,000 years) is no duration a setting can mean.
+        if (milliseconds >= TimeSpan.MaxValue.TotalMilliseconds)
+        {
+            return false;
+        }
+
+        value = TimeSpan.FromMilliseconds(milliseconds);
 
         if (match.Groups["sign"].Success)
         {
@@ -86,10 +103,22 @@ internal static partial class ConfigurationReader
 
     private static void Check(IConfigurationSection section, Type type, string key, Dictionary<string, string?> accepted, ICollection<string> errors)
     {
-        var target = Nullable.GetUnderlyingType(type) ?? type;
+        var nullable = Nullable.GetUnderlyingType(type);
+        var target = nullable ?? type;
         if (IsLeaf(target))
         {
-            CheckLeaf(section, target, key, accepted, errors);
+            // 'key:' with nothing after it leaves a nullable setting unset, as the binder would.
+            if (!(nullable is not null && section.Value is "" && !section.GetChildren().Any()))
+            {
+                CheckLeaf(section, target, key, accepted, errors);
+            }
+        }
+        else if (!string.IsNullOrEmpty(section.Value))
+        {
+            var shape = ElementTypeOf(target, typeof(IReadOnlyDictionary<,>)) is not null ? "a map of keys and values"
+                : ElementTypeOf(target, typeof(IReadOnlyList<>)) is not null ? "a list, e.g. '[ a, b ]'"
+                : "keys under it";
+            errors.Add($"{key}: expects {shape}, not the single value '{section.Value}'.");
         }
         else if (ElementTypeOf(target, typeof(IReadOnlyDictionary<,>)) is { } valueType)
         {
@@ -120,12 +149,6 @@ internal static partial class ConfigurationReader
 
     private static void CheckObject(IConfigurationSection section, Type type, string key, Dictionary<string, string?> accepted, ICollection<string> errors, Func<string, bool>? skip)
     {
-        if (!string.IsNullOrEmpty(section.Value))
-        {
-            errors.Add($"{key}: expects keys under it, not the value '{section.Value}'. Keys here: {string.Join(", ", KeysOf(type))}.");
-            return;
-        }
-
         var properties = PropertiesOf(type);
         foreach (var child in section.GetChildren())
         {

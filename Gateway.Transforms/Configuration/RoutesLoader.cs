@@ -38,6 +38,7 @@ public static class RoutesLoader
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var errors = new List<string>();
+        CheckTopLevelKeys(configuration, errors);
 
         // Each server is read on its own, so that a bad key in one names that server and spares the others' checks.
         var servers = new Dictionary<string, McpServerOptions>(StringComparer.OrdinalIgnoreCase);
@@ -51,6 +52,25 @@ public static class RoutesLoader
         var reloadable = ConfigurationReader.Read<GatewayOptions>(gateway, errors, skip: StartupKeys.Contains);
         var startup = ConfigurationReader.Read<StartupOptions>(gateway, errors, skip: key => !StartupKeys.Contains(key));
         return (new GatewayConfiguration(new RoutesOptions { Servers = servers, Gateway = reloadable }, startup), errors);
+    }
+
+    /// <summary>A routes file holds <c>servers</c> and <c>gateway</c>; anything else at its top is a typo (<c>gatway:</c>) that would go unnoticed.</summary>
+    private static void CheckTopLevelKeys(IConfiguration configuration, List<string> errors)
+    {
+        if (configuration is not IConfigurationRoot root)
+        {
+            return;
+        }
+
+        var yamlFiles = root.Providers.OfType<FileConfigurationProvider>()
+            .Where(p => p.Source.Path is { } path && (path.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".yml", StringComparison.OrdinalIgnoreCase)));
+        foreach (var key in yamlFiles.SelectMany(p => p.GetChildKeys([], parentPath: null)).Distinct(StringComparer.OrdinalIgnoreCase))
+        {
+            if (!string.Equals(key, "servers", StringComparison.OrdinalIgnoreCase) && !string.Equals(key, "gateway", StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add($"{key}: unknown key at the top of the file. Keys here: servers, gateway.");
+            }
+        }
     }
 
     /// <summary>The start-up keys as the configuration has them (<c>gateway:sessions:lifetime</c> → value), to tell when an edit changed one.</summary>

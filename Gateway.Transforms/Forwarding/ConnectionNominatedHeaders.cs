@@ -19,10 +19,11 @@ internal sealed class ConnectionNominatedRequestHeadersTransform : RequestTransf
             return ValueTask.CompletedTask;
         }
 
+        // RemoveHeader, not the proxy request's headers: YARP copies the caller's headers after the transforms have
+        // run, unless one of them asked for the copy earlier, so only the helper removes a header in either case.
         foreach (var token in ConnectionNominatedHeaders.Tokens(connection))
         {
-            context.ProxyRequest.Headers.Remove(token);
-            context.ProxyRequest.Content?.Headers.Remove(token);
+            RemoveHeader(context, token);
         }
 
         return ValueTask.CompletedTask;

@@ -65,7 +65,7 @@ internal static partial class ForwardingValidator
             {
                 errors.Add($"{key}.headers.{header}: the gateway sets this header itself. Remove it.");
             }
-            else if (value is null || value.Any(c => c is '\r' or '\n' or '\0'))
+            else if (string.IsNullOrWhiteSpace(value) || value.Any(c => c is '\r' or '\n' or '\0'))
             {
                 errors.Add($"{key}.headers.{header}: the value is missing or has a line break. Give a single-line value.");
             }

@@ -15,6 +15,9 @@ internal sealed class McpProxyConfigProvider : IProxyConfigProvider
     /// <summary>Cluster metadata carrying <see cref="TimeoutOptions.Connect"/> to <see cref="McpForwarderHttpClientFactory"/>.</summary>
     public const string ConnectTimeoutMetadata = "Gateway.ConnectTimeout";
 
+    /// <summary>How long a destination that failed too often (passive health) is left out before it is tried again.</summary>
+    public static readonly TimeSpan PassiveReactivationPeriod = TimeSpan.FromSeconds(30);
+
     private static readonly string[] McpMethods = [HttpMethods.Post, HttpMethods.Get, HttpMethods.Delete];
     private readonly RoutesConfigStore _store;
     private readonly UpstreamAddresses _addresses;
@@ -60,7 +63,7 @@ internal sealed class McpProxyConfigProvider : IProxyConfigProvider
                         Timeout = server.HealthCheck.Timeout,
                         Policy = McpEndpointHealthPolicy.PolicyName,
                     },
-                    Passive = new PassiveHealthCheckConfig { Enabled = true, Policy = "TransportFailureRate", ReactivationPeriod = TimeSpan.FromSeconds(30) },
+                    Passive = new PassiveHealthCheckConfig { Enabled = true, Policy = "TransportFailureRate", ReactivationPeriod = PassiveReactivationPeriod },
                 },
                 Metadata = new Dictionary<string, string> { [ConnectTimeoutMetadata] = server.Timeouts.Connect.ToString("c", CultureInfo.InvariantCulture) },
             });

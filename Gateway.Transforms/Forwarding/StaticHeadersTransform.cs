@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
 using Gateway.Mcp;
-using Gateway.Transforms.Configuration;
 using Gateway.Transforms.Pipeline;
 using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Transforms;
@@ -36,8 +35,11 @@ internal sealed class StaticHeadersTransform(UpstreamAddresses addresses) : Requ
             }
         }
 
-        if (options.Transport == McpTransport.Stdio && addresses.BridgeAccessKey is { } key)
+        // By the destination, not the options: a request routed before a reload turned the server into a stdio one
+        // still goes to its old upstream, which must never see the key.
+        if (addresses.BridgeAccessKey is { } key && addresses.IsBridge(context.DestinationPrefix))
         {
+            RemoveHeader(context, UpstreamAddresses.BridgeAccessKeyHeader);
             AddHeader(context, UpstreamAddresses.BridgeAccessKeyHeader, key);
         }
 

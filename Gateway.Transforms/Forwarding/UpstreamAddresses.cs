@@ -13,6 +13,9 @@ internal sealed class UpstreamAddresses(StdioBridgeHost bridge)
 
     public string? BridgeAccessKey => bridge.AccessKey;
 
+    /// <summary>Whether a destination address is the in-process bridge's.</summary>
+    public bool IsBridge(string destination) => destination.StartsWith(bridge.BaseAddress.ToString(), StringComparison.OrdinalIgnoreCase);
+
     public IReadOnlyList<string> Of(string name, McpServerOptions server) =>
         server.Transport == McpTransport.Stdio ? [bridge.EndpointFor(name).ToString()] : [.. server.Destinations.Select(d => d.Url!)];
 

@@ -1,17 +1,17 @@
+using System.Text;
 using Gateway.Mcp;
 using Gateway.Transforms.Pipeline;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Logging;
 
 namespace Gateway.Transforms.Guard;
 
 /// <summary>
-/// Refuses what must never reach an upstream, before anything is forwarded: foreign browser origins, oversized
-/// bodies, bodies that are not one JSON-RPC message, and 2026-07-28 headers that disagree with the body.
+/// Refuses what must never reach an upstream, before anything is forwarded: header values HTTP cannot carry,
+/// oversized bodies, bodies that are not one JSON-RPC message, and 2026-07-28 headers that disagree with the body.
 /// </summary>
 /// <remarks>A POST body that passes is kept in the request's <see cref="McpRequestContext"/>, with its envelope, for later steps.</remarks>
-internal sealed partial class McpRequestGuardMiddleware(RequestDelegate next, OriginPolicy origins, ILogger<McpRequestGuardMiddleware> logger)
+internal sealed class McpRequestGuardMiddleware(RequestDelegate next)
 {
     private const int MaxEchoedLength = 128;
 
@@ -19,12 +19,13 @@ internal sealed partial class McpRequestGuardMiddleware(RequestDelegate next, Or
     {
         var mcp = context.GetMcpRequest();
         var request = context.Request;
-        var origin = request.Headers.Origin.ToString();
-        if (origin.Length > 0 && !origins.IsAllowed(origin, mcp.Gateway))
+        // HttpClient refuses to send such a value; caught here, it is this caller's 400 and not a transport failure
+        // of the destination, which would count against its health for every other caller.
+        if (NonAsciiHeader(request.Headers) is { } header)
         {
-            LogOriginRejected(logger, origin);
-            await McpErrorResponse.WriteAsync(context, StatusCodes.Status403Forbidden, JsonRpcErrorCodes.OriginNotAllowed,
-                "Origin not allowed. Add it to gateway.allowedOrigins in routes.yaml if this browser application may use the gateway.").ConfigureAwait(false);
+            await McpErrorResponse.WriteAsync(context, StatusCodes.Status400BadRequest, JsonRpcErrorCodes.InvalidHeader, string.Equals(header, McpHeaders.Name, StringComparison.OrdinalIgnoreCase)
+                ? "Header 'Mcp-Name' is not ASCII. Send a name that is not ASCII in the Base64 form '=?base64?…?=' of MCP 2026-07-28."
+                : $"Header '{EchoedText.Of(header, MaxEchoedLength)}' has a value that is not ASCII, which HTTP cannot carry to the upstream. Send ASCII only.").ConfigureAwait(false);
             return;
         }
 
@@ -75,6 +76,22 @@ internal sealed partial class McpRequestGuardMiddleware(RequestDelegate next, Or
         await next(context).ConfigureAwait(false);
     }
 
+    private static string? NonAsciiHeader(IHeaderDictionary headers)
+    {
+        foreach (var (name, values) in headers)
+        {
+            foreach (var value in values)
+            {
+                if (value is not null && !Ascii.IsValid(value))
+                {
+                    return name;
+                }
+            }
+        }
+
+        return null;
+    }
+
     private static string? HeaderMismatch(IHeaderDictionary headers, JsonRpcEnvelope message)
     {
         var method = headers[McpHeaders.Method];
@@ -117,7 +134,4 @@ internal sealed partial class McpRequestGuardMiddleware(RequestDelegate next, Or
     }
 
     private static string Truncate(string? value) => EchoedText.Of(value, MaxEchoedLength);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Refused a request from origin {Origin}: not in gateway.allowedOrigins.")]
-    private static partial void LogOriginRejected(ILogger logger, string origin);
 }

@@ -5,8 +5,7 @@ namespace Gateway.Transforms.InboundAuth;
 
 /// <summary>
 /// Who is calling: the issuer and subject of the caller's token and the client application it was issued to, or
-/// anonymous. Made once per request, after authentication; sessions, rate limits and the token cache compare
-/// callers by <see cref="Hash"/>, never by the raw names.
+/// anonymous. Made once per request, after authentication; sessions and rate limits know callers by hashes only.
 /// </summary>
 public sealed class McpCaller
 {
@@ -15,9 +14,10 @@ public sealed class McpCaller
         Issuer = issuer;
         Subject = subject;
         Client = client;
-        var key = subject is null ? string.Empty : issuer + "|" + subject;
-        Hash = Sha256Text.Hash(key);
-        Id = Convert.ToHexStringLower(Hash.AsSpan(0, 16));
+        var user = subject is null ? string.Empty : issuer + "|" + subject;
+        UserHash = Sha256Text.Hash(user);
+        Id = Convert.ToHexStringLower(UserHash.Span[..16]);
+        SessionOwnerHash = subject is null ? UserHash : Sha256Text.Hash(user + "|" + client);
     }
 
     /// <summary>The caller every unauthenticated request shares.</summary>
@@ -34,10 +34,16 @@ public sealed class McpCaller
 
     public bool IsAuthenticated => Subject is not null;
 
-    /// <summary>SHA-256 of issuer and subject: what a sealed session id keeps of its owner.</summary>
-    public byte[] Hash { get; }
+    /// <summary>
+    /// SHA-256 of issuer, subject and client: what a sealed session id keeps of its owner, so that neither another
+    /// user nor another application of the same user can continue the session.
+    /// </summary>
+    public ReadOnlyMemory<byte> SessionOwnerHash { get; }
 
-    /// <summary>The first half of <see cref="Hash"/> in hex: how the caller appears in Redis keys.</summary>
+    /// <summary>SHA-256 of issuer and subject alone: what session ids sealed before sessions knew the client kept.</summary>
+    public ReadOnlyMemory<byte> UserHash { get; }
+
+    /// <summary>The first half of <see cref="UserHash"/> in hex: the user as rate limits (and Redis keys) know them.</summary>
     public string Id { get; }
 
     /// <summary>The caller of an authenticated principal with a subject, else <see cref="Anonymous"/>.</summary>

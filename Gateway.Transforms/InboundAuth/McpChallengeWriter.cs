@@ -52,7 +52,7 @@ internal sealed partial class McpChallengeWriter(ILogger<McpChallengeWriter> log
             var reason = Describe(failure);
             (status, code, message) = (StatusCodes.Status401Unauthorized, JsonRpcErrorCodes.Unauthorized, reason);
             challenge.Append(", error=\"invalid_token\", error_description=\"").Append(reason).Append('"');
-            LogTokenRejected(logger, server, failure, reason);
+            LogTokenRejected(logger, server, reason);
         }
         else
         {
@@ -78,8 +78,9 @@ internal sealed partial class McpChallengeWriter(ILogger<McpChallengeWriter> log
         _ => "The token is not valid.",
     };
 
+    // One line, not the exception: anyone can send a bad token, and a stack trace per attempt floods the log.
     [LoggerMessage(Level = LogLevel.Information, Message = "Refused a token for server {Server}: {Reason}")]
-    private static partial void LogTokenRejected(ILogger logger, string server, Exception failure, string reason);
+    private static partial void LogTokenRejected(ILogger logger, string server, string reason);
 }
 
 /// <summary>A token valid at its issuer but meant for another server.</summary>

@@ -15,6 +15,7 @@ namespace Gateway.Transforms.Limits;
 internal sealed class CallerRateLimiter
 {
     private const string KeyPrefix = "mcp-gateway:rate-limit:v1:";
+    private const int SweepEvery = 4096;
 
     // GCRA, the token bucket as one timestamp: the bucket is empty until the "theoretical arrival time" minus its
     // size. Answers 0 to allow, else the milliseconds until the next token.
@@ -34,10 +35,10 @@ internal sealed class CallerRateLimiter
         """;
 
     private readonly LocalBuckets _local;
-    private readonly Func<Task<IConnectionMultiplexer>>? _redis;
+    private readonly Task<IConnectionMultiplexer>? _redis;
     private readonly RedisCircuit _circuit;
     private readonly Counter<long> _localDecisions;
-    private int _sweepAt = 1024;
+    private long _localDecisionCount;
 
     public CallerRateLimiter(RoutesConfigStore routes, RedisConnections connections, TimeProvider time, IMeterFactory meters, ILogger<CallerRateLimiter> logger)
     {
@@ -47,7 +48,7 @@ internal sealed class CallerRateLimiter
             "mcp.gateway.rate_limit.local_decisions", "{request}", "Rate-limit decisions taken in this replica's memory because Redis is not configured or unreachable.");
         if (routes.Startup.RateLimiting.Redis is { Length: > 0 } connection)
         {
-            _redis = () => connections.GetAsync(connection);
+            _redis = connections.GetAsync(connection);
         }
     }
 
@@ -66,7 +67,7 @@ internal sealed class CallerRateLimiter
             var (succeeded, wait) = await _circuit.TryRunAsync(
                 static async (s, _) =>
                 {
-                    var redis = await s.Redis().ConfigureAwait(false);
+                    var redis = await s.Redis.ConfigureAwait(false);
                     var result = await redis.GetDatabase().ScriptEvaluateAsync(Script, [s.Key], [(long)s.Interval.TotalMilliseconds, s.Burst]).ConfigureAwait(false);
                     return (long)result;
                 },
@@ -79,10 +80,10 @@ internal sealed class CallerRateLimiter
         }
 
         _localDecisions.Add(1);
-        if (_local.Count >= _sweepAt)
+        if (Interlocked.Increment(ref _localDecisionCount) % SweepEvery == 0)
         {
+            // Buckets that filled up again are the same as none; forgetting them keeps memory to the active callers.
             _local.Sweep(static _ => true);
-            _sweepAt = Math.Max(1024, _local.Count * 2);
         }
 
         return _local.TryTake($"{scope}\n{caller}\n{limit.RequestsPerMinute}\n{burst}", interval, burst);

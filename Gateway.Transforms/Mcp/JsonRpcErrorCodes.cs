@@ -54,4 +54,7 @@ internal static class JsonRpcErrorCodes
 
     /// <summary>A request to a stdio bridge without the bridge's access key (the gateway's own bridge serves the gateway only).</summary>
     public const int BridgeAccessDenied = -31013;
+
+    /// <summary>A header the gateway cannot forward: a value that is not ASCII (HTTP/1.1 and HTTP/2 carry ASCII only).</summary>
+    public const int InvalidHeader = -31014;
 }

@@ -31,6 +31,7 @@ public static class McpPipeline
         // 1. Middleware. Routing has already matched the request to a server's route (or to none).
         app.UseMiddleware<McpRequestContextMiddleware>(); // the server and its options snapshot, once
         app.UseMiddleware<McpTelemetryMiddleware>();      // metrics and audit of every MCP request, refused ones included
+        app.UseMiddleware<OriginCheckMiddleware>();       // foreign browser origins: 403, before any challenge
         app.UseAuthentication();                          // the bearer token, for the server's audience (InboundAuth)
         app.UseMiddleware<McpCallerMiddleware>();         // who is calling, once
         app.UseAuthorization();                           // the server's scopes and roles; 401/403 with the challenge
@@ -47,7 +48,7 @@ public static class McpPipeline
     private static void UseProxySteps(IReverseProxyApplicationBuilder pipeline)
     {
         pipeline.UseMiddleware<UpstreamErrorMiddleware>();    // YARP's bodiless failures below become JSON-RPC errors
-        pipeline.UseMiddleware<McpRequestGuardMiddleware>();  // origin, body size, one JSON-RPC message, header mismatch
+        pipeline.UseMiddleware<McpRequestGuardMiddleware>();  // ASCII headers, body size, one JSON-RPC message, header mismatch
         pipeline.UseMiddleware<RateLimitMiddleware>();        // the caller's buckets for the server and the tool
         pipeline.UseMiddleware<SessionPinningMiddleware>();   // a sealed session id pins its destination
         pipeline.UseMiddleware<ConnectRetryMiddleware>();     // once more elsewhere, only when no connection opened

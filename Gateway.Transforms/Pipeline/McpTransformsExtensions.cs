@@ -5,6 +5,7 @@ using Gateway.Transforms.Streaming;
 using Gateway.Transforms.Telemetry;
 using Gateway.Transforms.UpstreamTokens;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Yarp.ReverseProxy.Health;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -33,6 +34,9 @@ public static class McpTransformsExtensions
         services.AddSingleton<SessionIdResponseTransform>();
         services.AddSingleton<EventStreamStartTransform>();
         services.AddSingleton<McpTransforms>();
+
+        // YARP leaves a destination out for the longer of the reactivation period and its detection window (60 s).
+        services.Configure<TransportFailureRateHealthPolicyOptions>(o => o.DetectionWindowSize = McpProxyConfigProvider.PassiveReactivationPeriod);
         return services.AddReverseProxy().AddTransforms<McpTransformProvider>();
     }
 }

@@ -30,7 +30,7 @@ internal sealed partial class ConnectRetryMiddleware(RequestDelegate next, ILogg
             return;
         }
 
-        LogRetrying(logger, proxy.Route.Config.ClusterId, failed?.Model.Config.Address);
+        LogRetrying(logger, context.GetMcpRequest().Server, failed?.Model.Config.Address);
         context.Features.Set<IForwarderErrorFeature>(null);
         context.Response.Clear();
         if (context.Request.Body.CanSeek)

@@ -14,11 +14,14 @@ namespace Gateway.Transforms.Sessions;
 /// <remarks>
 /// The seal is ASP.NET Core Data Protection (authenticated encryption), so the session's home travels with the
 /// client and no replica needs a session store: any replica sharing the key ring can route any session. The caller
-/// is kept as its <see cref="McpCaller.Hash"/>, which is enough to compare and keeps the id short.
+/// is kept as its <see cref="McpCaller.SessionOwnerHash"/>, which is enough to compare and keeps the id short.
 /// </remarks>
 public sealed class SessionIdSealer
 {
-    private const byte FormatVersion = 1;
+    // 2: the owner is issuer, subject and client. 1 (before 2): issuer and subject; still honoured so that sessions
+    // survive an upgrade and a rolling deploy, and older replicas' ids work here, for at most one session lifetime.
+    private const byte FormatVersion = 2;
+    private const byte UserOnlyFormatVersion = 1;
     private readonly IDataProtector _protector;
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _lifetime;
@@ -43,7 +46,7 @@ public sealed class SessionIdSealer
             writer.Write(server);
             writer.Write(destination);
             writer.Write(upstreamSessionId);
-            writer.Write(caller.Hash);
+            writer.Write(caller.SessionOwnerHash.Span);
         }
 
         return Base64Url.EncodeToString(_protector.Protect(buffer.ToArray()));
@@ -59,7 +62,8 @@ public sealed class SessionIdSealer
         }
 
         using var reader = new BinaryReader(new MemoryStream(payload), Encoding.UTF8);
-        if (reader.ReadByte() != FormatVersion)
+        var version = reader.ReadByte();
+        if (version is not (FormatVersion or UserOnlyFormatVersion))
         {
             return UnsealOutcome.Forged;
         }
@@ -75,7 +79,8 @@ public sealed class SessionIdSealer
             return UnsealOutcome.OtherServer;
         }
 
-        if (!CryptographicOperations.FixedTimeEquals(callerHash, caller.Hash))
+        var owner = version == FormatVersion ? caller.SessionOwnerHash : caller.UserHash;
+        if (!CryptographicOperations.FixedTimeEquals(callerHash, owner.Span))
         {
             return UnsealOutcome.OtherCaller;
         }

@@ -48,15 +48,19 @@ public sealed class UpstreamTokenCache
     public async ValueTask<UpstreamToken> GetAsync(UpstreamTokenRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request.Options.Strategy.ActsForCaller() && !request.Caller.IsAuthenticated)
+        {
+            // A token without a subject names nobody the cache could tell apart from others: it is never shared.
+            return await UncachedAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
         var key = KeyOf(request);
         var cached = await _cache.GetOrCreateAsync<UpstreamToken?>(key, static _ => default, ReadOnly, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (cached is { Succeeded: true } && CallerExpiry(request.User) <= _time.GetUtcNow())
         {
             // The entry came from another token of the same caller; this one has expired and is only inside the
             // clock skew. It gets no upstream token the IdP would not give it now: ask, and keep the answer out of the cache.
-            var own = await new Acquisition(_issuers[request.Options.Strategy], request, _metrics).RunAsync(cancellationToken).ConfigureAwait(false);
-            _metrics.RecordTokenRequest(request.Server, request.Options.Strategy.Label(), own.Succeeded ? "issued" : "failed");
-            return own;
+            return await UncachedAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
         if (cached is not null)
@@ -72,6 +76,13 @@ public sealed class UpstreamTokenCache
         var (token, issued) = await flight.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         _metrics.RecordTokenRequest(request.Server, request.Options.Strategy.Label(), !token.Succeeded ? "failed" : issued ? "issued" : "hit");
         return token;
+    }
+
+    private async ValueTask<UpstreamToken> UncachedAsync(UpstreamTokenRequest request, CancellationToken cancellationToken)
+    {
+        var own = await new Acquisition(_issuers[request.Options.Strategy], request, _metrics).RunAsync(cancellationToken).ConfigureAwait(false);
+        _metrics.RecordTokenRequest(request.Server, request.Options.Strategy.Label(), own.Succeeded ? "issued" : "failed");
+        return own;
     }
 
     /// <summary>

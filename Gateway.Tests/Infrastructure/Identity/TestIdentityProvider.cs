@@ -40,6 +40,9 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     /// <summary>A public client (an MCP client app) that uses the authorization code flow with PKCE.</summary>
     public const string PublicClientId = "mcp-client";
 
+    /// <summary>Another public client of the same users (another MCP client app).</summary>
+    public const string OtherPublicClientId = "other-mcp-client";
+
     // OpenIddict allows "audience" only in token exchange, and "resource" only as a URL; Keycloak sets the audience
     // of user tokens by client configuration. The test asks for it in a parameter of its own.
     private const string TestAudienceParameter = "test_audience";
@@ -128,7 +131,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
             options.EnableDegradedMode();
             options.AddEventHandler<OpenIddictServerEvents.ValidateAuthorizationRequestContext>(handler => handler.UseInlineHandler(context =>
             {
-                if (context.ClientId != PublicClientId)
+                if (context.ClientId is not (PublicClientId or OtherPublicClientId))
                 {
                     context.Reject(Errors.InvalidClient, "Unknown client.");
                 }
@@ -137,7 +140,7 @@ public sealed class TestIdentityProvider : IAsyncDisposable
             }));
             options.AddEventHandler<OpenIddictServerEvents.ValidateTokenRequestContext>(handler => handler.UseInlineHandler(context =>
             {
-                if (context.ClientId == GatewayClientId ? context.Request.ClientSecret != GatewayClientSecret : context.ClientId != PublicClientId)
+                if (context.ClientId == GatewayClientId ? context.Request.ClientSecret != GatewayClientSecret : context.ClientId is not (PublicClientId or OtherPublicClientId))
                 {
                     context.Reject(Errors.InvalidClient, "The client is unknown or its secret is wrong.");
                 }
@@ -187,12 +190,15 @@ public sealed class TestIdentityProvider : IAsyncDisposable
     ];
 
     /// <summary>A user's access token for <paramref name="audience"/>, obtained by the password grant as a client app would.</summary>
-    public async Task<string> IssueUserTokenAsync(string user, string audience, params string[] scopes)
+    public Task<string> IssueUserTokenAsync(string user, string audience, params string[] scopes) => IssueUserTokenForClientAsync(PublicClientId, user, audience, scopes);
+
+    /// <summary>A user's access token for <paramref name="audience"/>, as client app <paramref name="clientId"/> obtains it.</summary>
+    public async Task<string> IssueUserTokenForClientAsync(string clientId, string user, string audience, params string[] scopes)
     {
         using var response = await Http.PostAsync(TokenEndpoint, new FormUrlEncodedContent(new Dictionary<string, string>
         {
             [Parameters.GrantType] = GrantTypes.Password,
-            [Parameters.ClientId] = PublicClientId,
+            [Parameters.ClientId] = clientId,
             [Parameters.Username] = user,
             [Parameters.Password] = "password",
             [TestAudienceParameter] = audience,
