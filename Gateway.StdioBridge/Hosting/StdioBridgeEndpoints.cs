@@ -55,7 +55,7 @@ internal static partial class StdioBridgeEndpoints
             session = sessions.Find(server, sessionId);
             if (session is null)
             {
-                await SessionNotFound(context).ConfigureAwait(false);
+                await SessionNotFound(context, IdOf(message)).ConfigureAwait(false);
                 return;
             }
         }
@@ -70,15 +70,16 @@ internal static partial class StdioBridgeEndpoints
             {
                 LogStartFailed(loggerFactory.CreateLogger(typeof(StdioBridgeEndpoints)), server, ex);
                 await JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status502BadGateway, JsonRpcErrorCodes.UpstreamUnavailable,
-                    $"The MCP server process of '{server}' could not be started.").ConfigureAwait(false);
+                    $"The MCP server process of '{server}' could not be started.", IdOf(message)).ConfigureAwait(false);
                 return;
             }
 
             if (session is null)
             {
                 RetryAfter.Set(context.Response, RetryAfter.Unknown);
+                context.Response.Headers[StdioBridgeHost.BusyHeader] = "1";
                 await JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status503ServiceUnavailable, JsonRpcErrorCodes.ServerBusy,
-                    $"All {options.MaxProcesses} processes of server '{server}' are in use. Retry later.").ConfigureAwait(false);
+                    $"All {options.MaxProcesses} processes of server '{server}' are answering requests. Retry later.", IdOf(message)).ConfigureAwait(false);
                 return;
             }
 
@@ -149,9 +150,13 @@ internal static partial class StdioBridgeEndpoints
     private static Task UnknownServer(HttpContext context, string server) =>
         JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status404NotFound, JsonRpcErrorCodes.UnknownServer, $"Unknown stdio server '{server}'.");
 
-    private static Task SessionNotFound(HttpContext context) =>
+    private static Task SessionNotFound(HttpContext context, ReadOnlyMemory<byte> id = default) =>
         JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status404NotFound, JsonRpcErrorCodes.SessionNotFound,
-            "Session not found: it ended, or its process exited. Start a new session with initialize.");
+            "Session not found: it ended, or its process exited. Start a new session with initialize.", id);
+
+    /// <summary>The raw JSON id of a request the bridge answers itself, so the client can match the answer.</summary>
+    private static ReadOnlyMemory<byte> IdOf(JsonRpcMessage message) =>
+        message is JsonRpcMessageWithId { Id: var id } ? JsonSerializer.SerializeToUtf8Bytes(id, McpJsonUtilities.DefaultOptions) : default;
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not start a process for stdio server {Server}.")]
     private static partial void LogStartFailed(ILogger logger, string server, Exception exception);

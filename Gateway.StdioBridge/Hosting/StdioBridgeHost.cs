@@ -17,6 +17,9 @@ public sealed class StdioBridgeHost : IAsyncDisposable
     /// <summary>The header that must carry <see cref="AccessKey"/>, when the bridge has one.</summary>
     public const string AccessKeyHeader = "X-Stdio-Bridge-Key";
 
+    /// <summary>Marks the bridge's answer that every process of a server is busy: a refusal of the gateway's own, not an upstream failure.</summary>
+    public const string BusyHeader = "X-Stdio-Bridge-Busy";
+
     private readonly WebApplication _app;
 
     private StdioBridgeHost(WebApplication app, string? accessKey)

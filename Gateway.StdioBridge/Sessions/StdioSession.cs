@@ -57,6 +57,12 @@ internal sealed partial class StdioSession : IAsyncDisposable
     /// <summary>Completes when the process has exited and every pending request was answered with an error.</summary>
     public Task ProcessExited => _upstreamEnded.Task;
 
+    /// <summary>Whether a POST of the session is being answered now.</summary>
+    public bool HasRequestInFlight => Volatile.Read(ref _inFlight) > 0;
+
+    /// <summary>When the session was last used (UTC ticks), to tell which idle session has waited longest.</summary>
+    public long LastActivityTicks => Interlocked.Read(ref _lastActivity);
+
     /// <summary>Whether nothing happened on the session for <paramref name="idleTimeout"/> and nothing is in flight.</summary>
     public bool IsIdle(TimeSpan idleTimeout) =>
         Volatile.Read(ref _inFlight) == 0 && _timeProvider.GetUtcNow().UtcTicks - Interlocked.Read(ref _lastActivity) > idleTimeout.Ticks;

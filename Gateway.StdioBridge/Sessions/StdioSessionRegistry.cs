@@ -22,13 +22,19 @@ internal sealed partial class StdioSessionRegistry(StdioProcessPool pool, TimePr
     /// Starts a session on a process of <paramref name="server"/>; null when its process limit is reached. A one-shot
     /// session serves a session-less (2026-07-28) exchange: it is not registered, and the caller ends it after one POST.
     /// </summary>
+    /// <remarks>
+    /// At the limit, the session of the server that has been idle longest (no request in flight) is ended to make
+    /// room: clients that never send DELETE would otherwise hold every process until the idle timeout. Its client
+    /// gets 404 on its next request and initializes again, as MCP has it. Null only when every process is busy.
+    /// </remarks>
     public async Task<StdioSession?> StartAsync(string server, StdioServerOptions options, bool oneShot, CancellationToken cancellationToken)
     {
-        IStdioUpstream? upstream = options.Mode == StdioProcessMode.Shared
-            ? await SharedUpstreamOf(server, options, cancellationToken).ConfigureAwait(false)
-            : await pool.AcquireAsync(server, options, cancellationToken).ConfigureAwait(false) is { } process
-                ? new DedicatedUpstream(process, pool, _logger)
-                : null;
+        var upstream = await UpstreamOf(server, options, cancellationToken).ConfigureAwait(false);
+        if (upstream is null && options.Mode == StdioProcessMode.PerSession && await EndLongestIdleAsync(server, options).ConfigureAwait(false))
+        {
+            upstream = await UpstreamOf(server, options, cancellationToken).ConfigureAwait(false);
+        }
+
         if (upstream is null)
         {
             return null;
@@ -43,6 +49,30 @@ internal sealed partial class StdioSessionRegistry(StdioProcessPool pool, TimePr
         }
 
         return session;
+    }
+
+    private async Task<IStdioUpstream?> UpstreamOf(string server, StdioServerOptions options, CancellationToken cancellationToken) =>
+        options.Mode == StdioProcessMode.Shared
+            ? await SharedUpstreamOf(server, options, cancellationToken).ConfigureAwait(false)
+            : await pool.AcquireAsync(server, options, cancellationToken).ConfigureAwait(false) is { } process
+                ? new DedicatedUpstream(process, pool, _logger)
+                : null;
+
+    /// <summary>Ends the session of <paramref name="server"/> idle the longest; false when every one has a request in flight.</summary>
+    private async Task<bool> EndLongestIdleAsync(string server, StdioServerOptions options)
+    {
+        var idle = _sessions
+            .Where(s => s.Value.Server == server && !s.Value.Session.HasRequestInFlight)
+            .OrderBy(s => s.Value.Session.LastActivityTicks)
+            .Select(s => s.Key)
+            .FirstOrDefault();
+        if (idle is null)
+        {
+            return false;
+        }
+
+        LogMakingRoom(_logger, server, idle, options.MaxProcesses);
+        return await EndAsync(idle).ConfigureAwait(false);
     }
 
     /// <summary>Finds a live session of <paramref name="server"/>.</summary>
@@ -132,6 +162,9 @@ internal sealed partial class StdioSessionRegistry(StdioProcessPool pool, TimePr
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ended session {SessionId} of server {Server}.")]
     private static partial void LogSessionEnded(ILogger logger, string server, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Server {Server} runs its {MaxProcesses} processes; ending session {SessionId}, idle the longest, to make room for a new one.")]
+    private static partial void LogMakingRoom(ILogger logger, string server, string sessionId, int maxProcesses);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} of server {Server} was idle for {IdleTimeout}; ending it.")]
     private static partial void LogSessionIdle(ILogger logger, string server, string sessionId, TimeSpan idleTimeout);

@@ -61,21 +61,46 @@ public sealed class StdioSessionLifecycleTests
         }
 
         using var late = await gateway.Http.SendAsync(RawMcp.Post("/mcp/test", RawMcp.CallTool("pid"), session), Ct);
-        await RawMcp.AssertErrorAsync(late, HttpStatusCode.NotFound, JsonRpcErrorCodes.SessionNotFound);
+        await RawMcp.AssertErrorAsync(late, HttpStatusCode.NotFound, JsonRpcErrorCodes.SessionNotFound, id: "2");
     }
 
     [Fact]
-    public async Task ProcessLimit_AnswersNewSessions503WithRetryAfter()
+    public async Task ProcessLimit_EndsTheSessionIdleTheLongest_ToStartANewOne()
     {
         await using var gateway = await TestGateway.StartAsync(new RoutesYaml().StdioServer("test", StdioCommand.TestServer, "maxProcesses: 1").ToString());
-        await using var first = await gateway.ConnectAsync("test");
+        var abandoned = await RawMcp.InitializeAsync(gateway.Http, "/mcp/test");
 
-        using var second = await gateway.Http.SendAsync(RawMcp.Post("/mcp/test", RawMcp.Initialize), Ct);
+        // A client that never sends DELETE (mcp-remote, the Inspector's CLI) does not hold the only process.
+        await using var next = await gateway.ConnectAsync("test");
+        Assert.Equal("echoed", await EchoAsync(next, "echoed"));
 
-        await RawMcp.AssertErrorAsync(second, HttpStatusCode.ServiceUnavailable, JsonRpcErrorCodes.ServerBusy);
-        Assert.Equal(TimeSpan.FromSeconds(5), second.Headers.RetryAfter?.Delta);
+        using var late = await gateway.Http.SendAsync(RawMcp.Post("/mcp/test", RawMcp.CallTool("pid"), abandoned), Ct);
+        await RawMcp.AssertErrorAsync(late, HttpStatusCode.NotFound, JsonRpcErrorCodes.SessionNotFound, id: "2");
         Assert.Equal(1, gateway.Services.GetRequiredService<StdioBridgeHost>().ProcessCount("test"));
-        Assert.Equal("echoed", await EchoAsync(first, "echoed"));
+    }
+
+    [Fact]
+    public async Task ProcessLimit_WithEveryProcessBusy_Is503WithRetryAfter_AndDoesNotOpenTheCircuit()
+    {
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().StdioServer("test", StdioCommand.TestServer, "maxProcesses: 1").ToString());
+        await using var busy = await gateway.ConnectAsync("test");
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var call = busy.CallToolAsync("progress", new Dictionary<string, object?> { ["steps"] = 2, ["delayMs"] = 1500 },
+            new CallbackProgress(_ => started.TrySetResult()), cancellationToken: Ct).AsTask();
+        await started.Task.WaitAsync(Ct);
+
+        // More refusals than the breaker's minimum throughput: none counts as a failure of the server.
+        for (var i = 0; i < 12; i++)
+        {
+            using var refused = await gateway.Http.SendAsync(RawMcp.Post("/mcp/test", RawMcp.Initialize), Ct);
+            await RawMcp.AssertErrorAsync(refused, HttpStatusCode.ServiceUnavailable, JsonRpcErrorCodes.ServerBusy, id: "1");
+            Assert.Equal(TimeSpan.FromSeconds(5), refused.Headers.RetryAfter?.Delta);
+            Assert.False(refused.Headers.Contains(StdioBridgeHost.BusyHeader));
+        }
+
+        await call;
+        using var admitted = await gateway.Http.SendAsync(RawMcp.Post("/mcp/test", RawMcp.Initialize), Ct);
+        Assert.Equal(HttpStatusCode.OK, admitted.StatusCode);
     }
 
     [Fact]

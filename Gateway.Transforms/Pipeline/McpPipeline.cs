@@ -81,6 +81,7 @@ public static class McpPipeline
 
         context.AddResponseHeaderRemove(HeaderNames.SetCookie, ResponseCondition.Always);
         context.ResponseTransforms.Add(transforms.ConnectionNominatedResponse);
+        context.ResponseTransforms.Add(transforms.BridgeBusy);                // the bridge's "all busy" is the gateway's refusal
         context.ResponseTransforms.Add(transforms.SessionIdResponse);
         context.ResponseTransforms.Add(transforms.EventStreamStart); // last: it may send the headers, after which none can change
     }

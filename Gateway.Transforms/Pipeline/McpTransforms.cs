@@ -24,6 +24,8 @@ internal sealed class McpTransforms(StaticHeadersTransform staticHeaders, Upstre
 
     public ConnectionNominatedResponseHeadersTransform ConnectionNominatedResponse { get; } = new();
 
+    public BridgeBusyTransform BridgeBusy { get; } = new();
+
     public SessionIdResponseTransform SessionIdResponse { get; } = sessionIdResponse;
 
     public EventStreamStartTransform EventStreamStart { get; } = eventStreamStart;
