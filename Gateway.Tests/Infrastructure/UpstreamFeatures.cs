@@ -23,6 +23,13 @@ public sealed class UpstreamTools(UpstreamIdentity identity)
         return "done";
     }
 
+    [McpServerTool(Name = "held"), Description("Says nothing until the test releases it, then answers.")]
+    public static async Task<string> Held(ProgressGate gate, CancellationToken cancellationToken)
+    {
+        await gate.Released.WaitAsync(cancellationToken);
+        return "released";
+    }
+
     public const string PushedNotification = "notifications/test/pushed";
 
     [McpServerTool(Name = "notify_later"), Description("Sends a notification outside any request, so on the standalone GET stream.")]

@@ -3,7 +3,7 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Proxy;
 
-/// <summary>The standalone GET stream: headers pass through, and only the configured activity timeout ends a quiet one.</summary>
+/// <summary>SSE answers: the standalone GET stream's headers pass through, only the configured activity timeout ends a quiet one, and a slow POST answer's headers do not wait for its first event.</summary>
 public sealed class StreamingTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -59,5 +59,24 @@ public sealed class StreamingTests
 
         var lasted = DateTime.UtcNow - started;
         Assert.InRange(lasted, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task SlowTool_GetsItsAnswersHeadersAtOnce_NotWithItsFirstEvent()
+    {
+        await using var upstream = await TestUpstream.StartAsync("a");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().Server("demo", upstream, RoutesYaml.NoProbes).ToString());
+        var session = await RawMcp.InitializeAsync(gateway.Http, "/mcp/demo");
+
+        using var request = RawMcp.Post("/mcp/demo", RawMcp.CallTool("held"), session);
+        using var headersIn = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        headersIn.CancelAfter(TimeSpan.FromSeconds(10));
+        using var response = await gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, headersIn.Token);
+
+        // The headers came while the tool is still held: nothing of its answer exists yet.
+        Assert.False(upstream.Gate.Released.IsCompleted);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        upstream.Gate.Release();
+        Assert.Contains("released", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
     }
 }
