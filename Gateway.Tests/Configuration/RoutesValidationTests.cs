@@ -214,6 +214,23 @@ public sealed class RoutesValidationTests
     }
 
     [Fact]
+    public void ProtectedServer_NeedsAPublicUrlOrAnAudience_NotTheRequestsHost()
+    {
+        const string Servers = """
+            servers:
+              demo:
+                destinations: [ { url: 'http://127.0.0.1:1/mcp' } ]
+            """;
+        var errors = Load(Servers + "\ngateway:\n  auth: { authority: 'https://sso.example.com/realms/mcp' }\n");
+        Assert.StartsWith("gateway.publicUrl: required, since servers.demo accepts tokens for its resource URL", Assert.Single(errors), StringComparison.Ordinal);
+
+        RoutesLoader.Load(Configuration(Servers + "\ngateway:\n  auth: { authority: 'https://sso.example.com/realms/mcp', audience: mcp-gateway }\n"), out var withAudience);
+        RoutesLoader.Load(Configuration(Servers + "\ngateway:\n  publicUrl: https://mcp.example.com\n  auth: { authority: 'https://sso.example.com/realms/mcp' }\n"), out var withPublicUrl);
+        Assert.Empty(withAudience);
+        Assert.Empty(withPublicUrl);
+    }
+
+    [Fact]
     public void UnknownTopLevelKey_IsReported()
     {
         var errors = Load("""

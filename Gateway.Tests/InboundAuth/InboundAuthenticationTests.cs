@@ -89,6 +89,18 @@ public sealed class InboundAuthenticationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ForeignOrigin_WithoutAToken_Is403_NotAChallenge()
+    {
+        using var request = RawMcp.Post("/mcp/demo", RawMcp.Initialize);
+        request.Headers.Add("Origin", "https://evil.example.com");
+        using var response = await _gateway.Http.SendAsync(request, Ct);
+
+        await RawMcp.AssertErrorAsync(response, HttpStatusCode.Forbidden, JsonRpcErrorCodes.OriginNotAllowed);
+        Assert.Empty(response.Headers.WwwAuthenticate);
+        Assert.Empty(_upstream.Requests);
+    }
+
+    [Fact]
     public async Task TokenWithoutTheScope_Is403_InsufficientScope()
     {
         var token = await _idp.IssueUserTokenAsync("alice", Resource, "tools:read");

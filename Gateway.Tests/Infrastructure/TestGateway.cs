@@ -38,9 +38,12 @@ public sealed class TestGateway : IAsyncDisposable
         routesPath ??= Path.Combine(TempDirectory.Create(), "routes.yaml");
         await File.WriteAllTextAsync(routesPath, routes);
         var logs = new CapturedLogs();
+        // The port is known before start, so that the gateway's public URL (which protected servers need) is its own.
+        var port = UpstreamPort.Free().ToString(System.Globalization.CultureInfo.InvariantCulture);
         var app = await GatewayApplication.BuildAsync(
             // No drain on stop (unless the routes file sets one): a test's gateway has no load balancer to wait for.
-            ["--routes", routesPath, "--port", "0", "--environment", "Production", "--gateway:shutdown:drainDelay", "00:00:00", .. extraArgs],
+            ["--routes", routesPath, "--port", port, "--gateway:publicUrl", $"http://127.0.0.1:{port}", "--environment", "Production",
+                "--gateway:shutdown:drainDelay", "00:00:00", .. extraArgs],
             builder => builder.Logging.AddProvider(logs));
         await app.StartAsync();
         return new TestGateway(app, routesPath, logs);

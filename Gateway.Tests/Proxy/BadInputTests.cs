@@ -41,6 +41,15 @@ public sealed class BadInputTests : IAsyncLifetime
         Assert.Empty(_upstream.Requests);
     }
 
+    [Fact]
+    public async Task TheGatewaysOwnOrigin_IsAllowed_InProduction()
+    {
+        using var request = RawMcp.Post("/mcp/demo", RawMcp.Initialize);
+        request.Headers.Add("Origin", _gateway.BaseAddress.GetLeftPart(UriPartial.Authority));
+        using var response = await _gateway.Http.SendAsync(request, Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     [Theory]
     [InlineData("X-Note", "café")]
     [InlineData("Mcp-Name", "ünïcode")]

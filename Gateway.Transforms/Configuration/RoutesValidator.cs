@@ -49,13 +49,13 @@ internal static partial class RoutesValidator
 
         foreach (var (name, server) in routes.Servers)
         {
-            ValidateServer($"servers.{name}", name, server, startup, errors);
+            ValidateServer($"servers.{name}", name, server, routes.Gateway, startup, errors);
         }
 
         return errors;
     }
 
-    private static void ValidateServer(string key, string name, McpServerOptions server, StartupOptions startup, List<string> errors)
+    private static void ValidateServer(string key, string name, McpServerOptions server, GatewayOptions gateway, StartupOptions startup, List<string> errors)
     {
         if (!ServerNamePattern().IsMatch(name))
         {
@@ -86,7 +86,7 @@ internal static partial class RoutesValidator
             RateLimitValidator.Validate($"{key}.rateLimit", rateLimit, errors);
         }
 
-        AuthValidator.ValidateServer(key, server.Auth, startup.Auth, errors);
+        AuthValidator.ValidateServer(key, server.Auth, startup.Auth, gateway, errors);
         UpstreamAuthValidator.ValidateServer(key, server, startup.Auth, errors);
     }
 

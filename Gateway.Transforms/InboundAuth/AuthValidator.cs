@@ -63,11 +63,18 @@ internal static class AuthValidator
         }
     }
 
-    public static void ValidateServer(string key, ServerAuthOptions server, AuthOptions? gateway, List<string> errors)
+    public static void ValidateServer(string key, ServerAuthOptions server, AuthOptions? gateway, GatewayOptions routes, List<string> errors)
     {
         if (gateway is null && (server.Required == true || server.Scopes.Count > 0 || server.Roles.Count > 0))
         {
             errors.Add($"{key}.auth: tokens are required but no issuer is trusted. Configure 'gateway.auth' (authority or entra), or remove '{key}.auth'.");
+        }
+
+        // Without either, the audience would be built from each request's Host header, which the caller chooses:
+        // a token for another resource with the same path would pass when sent with that Host.
+        if (server.RequiresToken(gateway) && routes.PublicUrl is null && (server.Audience ?? gateway?.Audience) is null)
+        {
+            errors.Add($"gateway.publicUrl: required, since {key} accepts tokens for its resource URL: give the URL clients use, e.g. 'https://mcp.example.com' or 'http://127.0.0.1:8080' (or set 'gateway.auth.audience').");
         }
     }
 }
