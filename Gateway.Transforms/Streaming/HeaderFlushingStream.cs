@@ -26,15 +26,20 @@ internal sealed class HeaderFlushingStream(Stream inner, HttpResponse response, 
 
         _firstRead = false;
         var pending = read.AsTask();
-        using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var timer = Task.Delay(Delay, time, quiet.Token);
-        if (await Task.WhenAny(pending, timer).ConfigureAwait(false) == timer && !timer.IsCanceled && !response.HasStarted)
+        try
         {
-            await response.StartAsync(cancellationToken).ConfigureAwait(false);
-            await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+            // One timer, and only for an event that is not there yet; the exception is for slow tools alone.
+            return await pending.WaitAsync(Delay, time, cancellationToken).ConfigureAwait(false);
         }
+        catch (TimeoutException)
+        {
+            if (!response.HasStarted)
+            {
+                await response.StartAsync(cancellationToken).ConfigureAwait(false);
+                await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
 
-        await quiet.CancelAsync().ConfigureAwait(false);
-        return await pending.ConfigureAwait(false);
+            return await pending.ConfigureAwait(false);
+        }
     }
 }
