@@ -27,7 +27,7 @@ public sealed partial class RoutesConfigStore : IDisposable
         _logger = logger;
         Current = initial.Routes;
         Startup = initial.Startup;
-        _startupValues = RoutesLoader.StartupValuesOf(configuration);
+        _startupValues = initial.StartupValues;
         WarnAboutPassthrough(initial.Routes);
         _subscription = Microsoft.Extensions.Primitives.ChangeToken.OnChange(configuration.GetReloadToken, Reload);
     }
@@ -57,7 +57,7 @@ public sealed partial class RoutesConfigStore : IDisposable
             return;
         }
 
-        foreach (var key in ChangedStartupKeys(RoutesLoader.StartupValuesOf(_configuration)))
+        foreach (var key in ChangedStartupKeys(edit.StartupValues))
         {
             LogStartupKeyChanged(_logger, key, _file.Path);
         }

@@ -4,7 +4,10 @@ using Microsoft.Extensions.Configuration;
 namespace Gateway.Transforms.Configuration;
 
 /// <summary>What routes.yaml configures: what an edit changes at once, and what is read at start-up only.</summary>
-public sealed record GatewayConfiguration(RoutesOptions Routes, StartupOptions Startup);
+/// <param name="Routes">The servers and the reloadable gateway keys.</param>
+/// <param name="Startup">The keys read at start-up only.</param>
+/// <param name="StartupValues">Those keys as the configuration had them in the same read, to tell later edits of them.</param>
+public sealed record GatewayConfiguration(RoutesOptions Routes, StartupOptions Startup, IReadOnlyDictionary<string, string?> StartupValues);
 
 /// <summary>Reads the <c>servers</c> and <c>gateway</c> sections of the configuration and validates them.</summary>
 public static class RoutesLoader
@@ -51,7 +54,7 @@ public static class RoutesLoader
         var gateway = configuration.GetSection("gateway");
         var reloadable = ConfigurationReader.Read<GatewayOptions>(gateway, errors, skip: StartupKeys.Contains);
         var startup = ConfigurationReader.Read<StartupOptions>(gateway, errors, skip: key => !StartupKeys.Contains(key));
-        return (new GatewayConfiguration(new RoutesOptions { Servers = servers, Gateway = reloadable }, startup), errors);
+        return (new GatewayConfiguration(new RoutesOptions { Servers = servers, Gateway = reloadable }, startup, StartupValuesOf(configuration)), errors);
     }
 
     /// <summary>A routes file holds <c>servers</c> and <c>gateway</c>; anything else at its top is a typo (<c>gatway:</c>) that would go unnoticed.</summary>
@@ -74,7 +77,7 @@ public static class RoutesLoader
     }
 
     /// <summary>The start-up keys as the configuration has them (<c>gateway:sessions:lifetime</c> → value), to tell when an edit changed one.</summary>
-    public static IReadOnlyDictionary<string, string?> StartupValuesOf(IConfiguration configuration)
+    private static Dictionary<string, string?> StartupValuesOf(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         return configuration.GetSection("gateway").GetChildren()
