@@ -59,6 +59,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<IProxyConfigProvider, McpProxyConfigProvider>();
         services.AddSingleton<IForwarderHttpClientFactory, McpForwarderHttpClientFactory>();
         services.AddSingleton<IActiveHealthCheckPolicy, McpEndpointHealthPolicy>();
+        services.AddLogging(logging => logging.AddFilter(McpEndpointHealthPolicy.ProbeLogCategory, LogLevel.Error));
 
         services.AddSingleton<GracefulShutdown>();
         services.AddHostedService(sp => sp.GetRequiredService<GracefulShutdown>());

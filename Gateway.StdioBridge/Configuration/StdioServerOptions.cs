@@ -32,6 +32,16 @@ public sealed record StdioServerOptions
     /// <summary>How many processes of this server may run at once (sessions and the warm pool); beyond it, 503.</summary>
     public int MaxProcesses { get; init; } = 16;
 
+    /// <summary>
+    /// How many sessions (each with its process) one caller may have at once, so one caller cannot take every process.
+    /// A caller at its limit that starts another ends its own session idle the longest. Only for <c>perSession</c>,
+    /// and only when below <see cref="MaxProcesses"/> (otherwise the process limit is the one that applies).
+    /// </summary>
+    public int MaxSessionsPerCaller { get; init; } = 4;
+
+    /// <summary>Whether <see cref="MaxSessionsPerCaller"/> limits a caller before the process limit does.</summary>
+    public bool LimitsSessionsPerCaller => Mode == StdioProcessMode.PerSession && MaxSessionsPerCaller < MaxProcesses;
+
     /// <summary>How long a session may go without a request before its process is stopped.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(30);
 

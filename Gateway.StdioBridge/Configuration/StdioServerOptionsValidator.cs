@@ -29,6 +29,11 @@ public static class StdioServerOptionsValidator
             errors.Add($"{keyPrefix}.warmPool: {options.WarmPool} must be between 0 and maxProcesses ({options.MaxProcesses}).");
         }
 
+        if (options.MaxSessionsPerCaller < 1)
+        {
+            errors.Add($"{keyPrefix}.maxSessionsPerCaller: {options.MaxSessionsPerCaller} must be at least 1 (at maxProcesses or above, only the process limit applies).");
+        }
+
         if (options.IdleTimeout <= TimeSpan.Zero)
         {
             errors.Add($"{keyPrefix}.idleTimeout: '{options.IdleTimeout}' must be positive, e.g. '00:30:00'.");

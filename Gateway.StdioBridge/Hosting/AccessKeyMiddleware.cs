@@ -5,7 +5,10 @@ using Microsoft.AspNetCore.Http;
 
 namespace Gateway.StdioBridge.Hosting;
 
-/// <summary>Refuses requests that do not carry the bridge's access key (compared in constant time).</summary>
+/// <summary>
+/// Refuses requests that do not carry the bridge's access key (compared in constant time). Only such a request, from
+/// the gateway, may say who its caller is (<see cref="StdioBridgeHost.CallerHeader"/>).
+/// </summary>
 internal sealed class AccessKeyMiddleware(RequestDelegate next, string accessKey)
 {
     private readonly byte[] _expected = Encoding.UTF8.GetBytes(accessKey);
@@ -13,9 +16,17 @@ internal sealed class AccessKeyMiddleware(RequestDelegate next, string accessKey
     public Task InvokeAsync(HttpContext context)
     {
         var given = Encoding.UTF8.GetBytes(context.Request.Headers[StdioBridgeHost.AccessKeyHeader].ToString());
-        return CryptographicOperations.FixedTimeEquals(given, _expected)
-            ? next(context)
-            : JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status403Forbidden, JsonRpcErrorCodes.BridgeAccessDenied,
+        if (!CryptographicOperations.FixedTimeEquals(given, _expected))
+        {
+            return JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status403Forbidden, JsonRpcErrorCodes.BridgeAccessDenied,
                 "This bridge serves the gateway only.");
+        }
+
+        if (context.Request.Headers[StdioBridgeHost.CallerHeader].ToString() is { Length: > 0 } caller)
+        {
+            context.Items[StdioBridgeHost.CallerHeader] = caller;
+        }
+
+        return next(context);
     }
 }

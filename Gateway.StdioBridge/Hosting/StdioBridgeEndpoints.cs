@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Text.Json;
 using Gateway.Mcp;
 using Gateway.StdioBridge.Configuration;
+using Gateway.StdioBridge.Processes;
 using Gateway.StdioBridge.Sessions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
@@ -24,12 +26,6 @@ internal static partial class StdioBridgeEndpoints
 
     private static async Task PostAsync(HttpContext context, string server, IStdioServerCatalog catalog, StdioSessionRegistry sessions, ILoggerFactory loggerFactory)
     {
-        if (!catalog.TryGet(server, out var options))
-        {
-            await UnknownServer(context, server).ConfigureAwait(false);
-            return;
-        }
-
         JsonRpcMessage? message;
         try
         {
@@ -44,6 +40,12 @@ internal static partial class StdioBridgeEndpoints
         {
             await JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status400BadRequest, JsonRpcErrorCodes.ParseError,
                 "Parse error: the body is not one JSON-RPC message.").ConfigureAwait(false);
+            return;
+        }
+
+        if (!catalog.TryGet(server, out var options))
+        {
+            await UnknownServer(context, server, IdOf(message)).ConfigureAwait(false);
             return;
         }
 
@@ -62,26 +64,27 @@ internal static partial class StdioBridgeEndpoints
         else
         {
             oneShot = message is not JsonRpcRequest { Method: RequestMethods.Initialize };
+            SessionStart start;
             try
             {
-                session = await sessions.StartAsync(server, options, oneShot, context.RequestAborted).ConfigureAwait(false);
+                start = await sessions.StartAsync(server, options, CallerOf(context), oneShot, context.RequestAborted).ConfigureAwait(false);
             }
             catch (IOException ex)
             {
-                LogStartFailed(loggerFactory.CreateLogger(typeof(StdioBridgeEndpoints)), server, ex);
+                var reason = ex is StdioStartException ? ex.Message : $"The MCP server process of '{server}' could not be started: {ex.Message}";
+                LogStartFailed(loggerFactory.CreateLogger(typeof(StdioBridgeEndpoints)), server, reason);
                 await JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status502BadGateway, JsonRpcErrorCodes.UpstreamUnavailable,
-                    $"The MCP server process of '{server}' could not be started.", IdOf(message)).ConfigureAwait(false);
+                    reason, IdOf(message)).ConfigureAwait(false);
                 return;
             }
 
-            if (session is null)
+            if (start.Refusal != SessionRefusal.None)
             {
-                RetryAfter.Set(context.Response, RetryAfter.Unknown);
-                context.Response.Headers[StdioBridgeHost.BusyHeader] = "1";
-                await JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status503ServiceUnavailable, JsonRpcErrorCodes.ServerBusy,
-                    $"All {options.MaxProcesses} processes of server '{server}' are answering requests. Retry later.", IdOf(message)).ConfigureAwait(false);
+                await RefuseAsync(context, server, options, start.Refusal, IdOf(message)).ConfigureAwait(false);
                 return;
             }
+
+            session = start.Session!;
 
             if (!oneShot)
             {
@@ -99,6 +102,15 @@ internal static partial class StdioBridgeEndpoints
             if (!await session.HandlePostAsync(message, context.Response, context.RequestAborted).ConfigureAwait(false))
             {
                 context.Response.StatusCode = StatusCodes.Status202Accepted;
+            }
+        }
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested && session.ExitReason is { } reason)
+        {
+            // The process exited and its session closed while this message was being handed over.
+            if (!context.Response.HasStarted)
+            {
+                await JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status502BadGateway, JsonRpcErrorCodes.UpstreamUnavailable,
+                    $"The MCP server process of '{server}' {reason}.", IdOf(message)).ConfigureAwait(false);
             }
         }
         finally
@@ -147,8 +159,25 @@ internal static partial class StdioBridgeEndpoints
         context.Response.Headers[HeaderNames.ContentEncoding] = "identity";
     }
 
-    private static Task UnknownServer(HttpContext context, string server) =>
-        JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status404NotFound, JsonRpcErrorCodes.UnknownServer, $"Unknown stdio server '{server}'.");
+    private static Task RefuseAsync(HttpContext context, string server, StdioServerOptions options, SessionRefusal refusal, ReadOnlyMemory<byte> id)
+    {
+        // Both are refusals of the bridge's own, not failures of the server: the gateway must not count them as such.
+        var code = refusal == SessionRefusal.CallerAtLimit ? JsonRpcErrorCodes.RateLimited : JsonRpcErrorCodes.ServerBusy;
+        context.Response.Headers[StdioBridgeHost.BusyHeader] = code.ToString(CultureInfo.InvariantCulture);
+        RetryAfter.Set(context.Response, RetryAfter.Unknown);
+        return refusal == SessionRefusal.CallerAtLimit
+            ? JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status429TooManyRequests, code,
+                $"You have {options.MaxSessionsPerCaller} sessions of server '{server}', each answering a request: the most one caller may have. End one (DELETE) or retry later.", id)
+            : JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status503ServiceUnavailable, code,
+                $"All {options.MaxProcesses} processes of server '{server}' are answering requests. Retry later.", id);
+    }
+
+    /// <summary>Who is calling, for the per-caller session limit: as the gateway says, else the network address.</summary>
+    private static string CallerOf(HttpContext context) =>
+        context.Items.TryGetValue(StdioBridgeHost.CallerHeader, out var caller) && caller is string known ? known : "ip:" + context.Connection.RemoteIpAddress;
+
+    private static Task UnknownServer(HttpContext context, string server, ReadOnlyMemory<byte> id) =>
+        JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status404NotFound, JsonRpcErrorCodes.UnknownServer, $"Unknown stdio server '{server}'.", id);
 
     private static Task SessionNotFound(HttpContext context, ReadOnlyMemory<byte> id = default) =>
         JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status404NotFound, JsonRpcErrorCodes.SessionNotFound,
@@ -158,6 +187,6 @@ internal static partial class StdioBridgeEndpoints
     private static ReadOnlyMemory<byte> IdOf(JsonRpcMessage message) =>
         message is JsonRpcMessageWithId { Id: var id } ? JsonSerializer.SerializeToUtf8Bytes(id, McpJsonUtilities.DefaultOptions) : default;
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not start a process for stdio server {Server}.")]
-    private static partial void LogStartFailed(ILogger logger, string server, Exception exception);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not start a process for stdio server {Server}. {Reason}")]
+    private static partial void LogStartFailed(ILogger logger, string server, string reason);
 }

@@ -17,7 +17,16 @@ public sealed class StdioBridgeHost : IAsyncDisposable
     /// <summary>The header that must carry <see cref="AccessKey"/>, when the bridge has one.</summary>
     public const string AccessKeyHeader = "X-Stdio-Bridge-Key";
 
-    /// <summary>Marks the bridge's answer that every process of a server is busy: a refusal of the gateway's own, not an upstream failure.</summary>
+    /// <summary>
+    /// Who the caller of a request is, as the gateway knows them (a hash), for the per-caller session limit. Believed
+    /// only from a request that carried the access key; otherwise the caller is its network address.
+    /// </summary>
+    public const string CallerHeader = "X-Stdio-Bridge-Caller";
+
+    /// <summary>
+    /// Marks the bridge's answer that every process of a server is busy, or that the caller has all the sessions it may,
+    /// with its JSON-RPC error code: a refusal of the gateway's own, not an upstream failure.
+    /// </summary>
     public const string BusyHeader = "X-Stdio-Bridge-Busy";
 
     private readonly WebApplication _app;

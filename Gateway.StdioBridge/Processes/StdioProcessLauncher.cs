@@ -1,4 +1,6 @@
+using System.ComponentModel;
 using Gateway.StdioBridge.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
 using ModelContextProtocol.Client;
 
 namespace Gateway.StdioBridge.Processes;
@@ -23,8 +25,18 @@ internal sealed partial class StdioProcessLauncher(ILoggerFactory loggerFactory)
                 ShutdownTimeout = options.ShutdownGrace,
                 StandardErrorLines = line => LogStandardError(_logger, server, process?.SessionId ?? "-", line),
             },
-            loggerFactory);
-        process = new StdioProcess(server, await transport.ConnectAsync(cancellationToken).ConfigureAwait(false));
+            // The bridge reports a start failure or an exit itself, in one line with its cause; the transport's own
+            // log would repeat each with a stack trace.
+            NullLoggerFactory.Instance);
+        try
+        {
+            process = new StdioProcess(server, await transport.ConnectAsync(cancellationToken).ConfigureAwait(false));
+        }
+        catch (IOException ex) when (ex.InnerException is Win32Exception start)
+        {
+            throw new StdioStartException(server, options, start);
+        }
+
         return process;
     }
 

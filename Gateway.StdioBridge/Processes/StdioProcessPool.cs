@@ -117,7 +117,7 @@ internal sealed partial class StdioProcessPool(StdioProcessLauncher launcher, Ti
                         entry.Unreserve();
                         if (ex is not OperationCanceledException)
                         {
-                            LogWarmStartFailed(logger, entry.Server, ex);
+                            LogWarmStartFailed(logger, entry.Server, ex.Message, ex is StdioStartException ? null : ex);
                         }
 
                         return;
@@ -163,8 +163,8 @@ internal sealed partial class StdioProcessPool(StdioProcessLauncher launcher, Ti
         _stopping.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not start a warm-pool process for server {Server}.")]
-    private static partial void LogWarmStartFailed(ILogger logger, string server, Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not start a warm-pool process for server {Server}: {Reason}")]
+    private static partial void LogWarmStartFailed(ILogger logger, string server, string reason, Exception? exception);
 
     private sealed class ServerProcesses(string server, StdioServerOptions options)
     {

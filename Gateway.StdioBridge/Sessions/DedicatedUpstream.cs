@@ -4,7 +4,7 @@ using ModelContextProtocol.Protocol;
 namespace Gateway.StdioBridge.Sessions;
 
 /// <summary>A process that serves one session: messages pass unchanged, and the process stops with the session.</summary>
-internal sealed partial class DedicatedUpstream(StdioProcess process, StdioProcessPool pool, ILogger logger) : IStdioUpstream
+internal sealed class DedicatedUpstream(StdioProcess process, StdioProcessPool pool) : IStdioUpstream
 {
     private Task _pump = Task.CompletedTask;
 
@@ -27,6 +27,7 @@ internal sealed partial class DedicatedUpstream(StdioProcess process, StdioProce
 
     private async Task PumpAsync(StdioSession session)
     {
+        Exception? ended = null;
         try
         {
             await foreach (var message in process.Connection.MessageReader.ReadAllAsync().ConfigureAwait(false))
@@ -36,12 +37,9 @@ internal sealed partial class DedicatedUpstream(StdioProcess process, StdioProce
         }
         catch (Exception ex)
         {
-            LogProcessStreamFailed(logger, process.Server, session.Id, ex);
+            ended = ex;
         }
 
-        await session.UpstreamEndedAsync().ConfigureAwait(false);
+        await session.UpstreamEndedAsync(StdioExit.Describe(ended)).ConfigureAwait(false);
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading from the process of server {Server} for session {SessionId} failed.")]
-    private static partial void LogProcessStreamFailed(ILogger logger, string server, string sessionId, Exception exception);
 }

@@ -100,6 +100,7 @@ internal sealed partial class SharedUpstream : IStdioUpstream
 
     private async Task PumpAsync()
     {
+        Exception? ended = null;
         try
         {
             await foreach (var message in _process.Connection.MessageReader.ReadAllAsync().ConfigureAwait(false))
@@ -109,13 +110,19 @@ internal sealed partial class SharedUpstream : IStdioUpstream
         }
         catch (Exception ex)
         {
-            LogProcessStreamFailed(_logger, _process.Server, ex);
+            ended = ex;
         }
 
-        _initializeResult.TrySetException(new IOException($"The shared process of '{_process.Server}' exited."));
+        var reason = StdioExit.Describe(ended);
+        if (ended is not null)
+        {
+            LogProcessEnded(_logger, _process.Server, reason);
+        }
+
+        _initializeResult.TrySetException(new IOException($"The shared process of '{_process.Server}' {reason}."));
         foreach (var session in _sessions.Keys)
         {
-            await session.UpstreamEndedAsync().ConfigureAwait(false);
+            await session.UpstreamEndedAsync(reason).ConfigureAwait(false);
         }
     }
 
@@ -178,6 +185,6 @@ internal sealed partial class SharedUpstream : IStdioUpstream
 
     private void ForgetProgressToken(long id) => _progressTokens.TryRemove("p" + id.ToString(CultureInfo.InvariantCulture), out _);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading from the shared process of server {Server} failed.")]
-    private static partial void LogProcessStreamFailed(ILogger logger, string server, Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The shared process of server {Server} {Reason}.")]
+    private static partial void LogProcessEnded(ILogger logger, string server, string reason);
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Gateway.Mcp;
 using Microsoft.AspNetCore.Http;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
@@ -20,6 +21,7 @@ namespace Gateway.StdioBridge.Sessions;
 internal sealed partial class StdioSession : IAsyncDisposable
 {
     private const int InternalError = -32603;
+    private volatile string? _exitReason;
     private readonly ConcurrentDictionary<RequestId, ITransport> _pending = new();
     private readonly ConcurrentDictionary<string, RequestId> _progressTokens = new(StringComparer.Ordinal);
     private readonly TimeProvider _timeProvider;
@@ -56,6 +58,9 @@ internal sealed partial class StdioSession : IAsyncDisposable
 
     /// <summary>Completes when the process has exited and every pending request was answered with an error.</summary>
     public Task ProcessExited => _upstreamEnded.Task;
+
+    /// <summary>Why the process stopped ("exited with code 3; its last stderr lines: …"); null while it runs.</summary>
+    public string? ExitReason => _exitReason;
 
     /// <summary>Whether a POST of the session is being answered now.</summary>
     public bool HasRequestInFlight => Volatile.Read(ref _inFlight) > 0;
@@ -145,15 +150,25 @@ internal sealed partial class StdioSession : IAsyncDisposable
     {
         try
         {
+            // No Touch here: every message comes from a POST, which HandlePostAsync has counted as activity; the
+            // pump runs later, and would date the activity from when it got to the message.
             await foreach (var message in Http.MessageReader.ReadAllAsync(_endedToken).ConfigureAwait(false))
             {
-                Touch();
                 if (message is JsonRpcRequest request && message.Context?.RelatedTransport is { } post)
                 {
                     _pending[request.Id] = post;
                     if (ProgressToken(request.Params?["_meta"]?["progressToken"]) is { } token)
                     {
                         _progressTokens[token] = request.Id;
+                    }
+
+                    // The process may have exited while this request was on its way (one that fails at start does
+                    // so before the first request arrives); UpstreamEndedAsync may have looked at the pending
+                    // requests before this one was added.
+                    if (_exitReason is { } reason && _pending.TryRemove(request.Id, out _))
+                    {
+                        await TrySendAsync(post, ExitedBeforeAnswering(request.Id, reason)).ConfigureAwait(false);
+                        continue;
                     }
                 }
 
@@ -167,26 +182,30 @@ internal sealed partial class StdioSession : IAsyncDisposable
     }
 
     /// <summary>Called when the process is gone: whatever it still owed this session, it will never answer.</summary>
-    public async Task UpstreamEndedAsync()
+    /// <param name="reason">How it ended, from <see cref="Processes.StdioExit.Describe(Exception)"/>.</param>
+    public async Task UpstreamEndedAsync(string reason)
     {
+        _exitReason = reason;
         if (!_ended.IsCancellationRequested)
         {
-            LogProcessExited(_logger, Upstream.Server, Id, _pending.Count);
+            LogProcessExited(_logger, Upstream.Server, Id, reason, _pending.Count);
             foreach (var id in _pending.Keys)
             {
                 if (_pending.TryRemove(id, out var post))
                 {
-                    await TrySendAsync(post, new JsonRpcError
-                    {
-                        Id = id,
-                        Error = new JsonRpcErrorDetail { Code = InternalError, Message = $"The MCP server process of '{Upstream.Server}' exited before answering." },
-                    }).ConfigureAwait(false);
+                    await TrySendAsync(post, ExitedBeforeAnswering(id, reason)).ConfigureAwait(false);
                 }
             }
         }
 
         _upstreamEnded.TrySetResult();
     }
+
+    private JsonRpcError ExitedBeforeAnswering(RequestId id, string reason) => new()
+    {
+        Id = id,
+        Error = new JsonRpcErrorDetail { Code = JsonRpcErrorCodes.UpstreamUnavailable, Message = $"The MCP server process of '{Upstream.Server}' {reason}, before answering." },
+    };
 
     /// <summary>Takes a message of the process meant for this session to the right stream.</summary>
     public async Task DeliverAsync(JsonRpcMessage message)
@@ -257,7 +276,8 @@ internal sealed partial class StdioSession : IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            LogProcessWriteFailed(_logger, Upstream.Server, Id, ex);
+            // Its cause is the process's exit, reported once with its exit code and stderr (UpstreamEndedAsync).
+            LogProcessWriteFailed(_logger, Upstream.Server, Id, ex.Message);
         }
     }
 
@@ -291,11 +311,11 @@ internal sealed partial class StdioSession : IAsyncDisposable
         _ended.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "The process of server {Server} for session {SessionId} exited; {Pending} pending requests answered with an error.")]
-    private static partial void LogProcessExited(ILogger logger, string server, string sessionId, int pending);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The process of server {Server} for session {SessionId} {Reason}; {Pending} pending requests answered with an error.")]
+    private static partial void LogProcessExited(ILogger logger, string server, string sessionId, string reason, int pending);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing to the process of server {Server} for session {SessionId} failed.")]
-    private static partial void LogProcessWriteFailed(ILogger logger, string server, string sessionId, Exception exception);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Writing to the process of server {Server} for session {SessionId} failed: {Reason}")]
+    private static partial void LogProcessWriteFailed(ILogger logger, string server, string sessionId, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "A message of server {Server} for session {SessionId} could not be delivered: {Reason}")]
     private static partial void LogUndeliverable(ILogger logger, string server, string sessionId, string reason);

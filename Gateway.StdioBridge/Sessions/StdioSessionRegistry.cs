@@ -14,55 +14,112 @@ internal sealed partial class StdioSessionRegistry(StdioProcessPool pool, TimePr
     private readonly ConcurrentDictionary<string, Entry> _sessions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SharedUpstream> _shared = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _sharedStarting = new(1, 1);
+    private readonly Dictionary<(string Server, string Caller), int> _callerSessions = [];
     private readonly ILogger _logger = loggerFactory.CreateLogger<StdioSessionRegistry>();
 
     public int Count => _sessions.Count;
 
     /// <summary>
-    /// Starts a session on a process of <paramref name="server"/>; null when its process limit is reached. A one-shot
-    /// session serves a session-less (2026-07-28) exchange: it is not registered, and the caller ends it after one POST.
+    /// Starts a session of <paramref name="caller"/> on a process of <paramref name="server"/>, or says why it cannot.
+    /// A one-shot session serves a session-less (2026-07-28) exchange: it is not registered, and the caller ends it
+    /// after one POST.
     /// </summary>
     /// <remarks>
-    /// At the limit, the session of the server that has been idle longest (no request in flight) is ended to make
-    /// room: clients that never send DELETE would otherwise hold every process until the idle timeout. Its client
-    /// gets 404 on its next request and initializes again, as MCP has it. Null only when every process is busy.
+    /// At a limit, the session idle the longest (no request in flight) is ended to make room: of the caller's own
+    /// sessions at its <see cref="StdioServerOptions.MaxSessionsPerCaller"/>, of the server's at its process limit.
+    /// Clients that never send DELETE would otherwise hold their processes until the idle timeout. The ended
+    /// session's client gets 404 on its next request and initializes again, as MCP has it. A refusal only when every
+    /// session in the way has a request in flight.
     /// </remarks>
-    public async Task<StdioSession?> StartAsync(string server, StdioServerOptions options, bool oneShot, CancellationToken cancellationToken)
+    public async Task<SessionStart> StartAsync(string server, StdioServerOptions options, string caller, bool oneShot, CancellationToken cancellationToken)
     {
-        var upstream = await UpstreamOf(server, options, cancellationToken).ConfigureAwait(false);
-        if (upstream is null && options.Mode == StdioProcessMode.PerSession && await EndLongestIdleAsync(server, options).ConfigureAwait(false))
+        var perCaller = !oneShot && options.LimitsSessionsPerCaller;
+        if (perCaller && !TryCountSession(server, caller, options.MaxSessionsPerCaller)
+            && !(await EndLongestIdleAsync(server, caller, options).ConfigureAwait(false) && TryCountSession(server, caller, options.MaxSessionsPerCaller)))
         {
-            upstream = await UpstreamOf(server, options, cancellationToken).ConfigureAwait(false);
+            return new SessionStart(null, SessionRefusal.CallerAtLimit);
         }
 
-        if (upstream is null)
+        var started = false;
+        try
         {
-            return null;
-        }
+            var upstream = await UpstreamOf(server, options, cancellationToken).ConfigureAwait(false);
+            if (upstream is null && options.Mode == StdioProcessMode.PerSession && await EndLongestIdleAsync(server, caller: null, options).ConfigureAwait(false))
+            {
+                upstream = await UpstreamOf(server, options, cancellationToken).ConfigureAwait(false);
+            }
 
-        var session = new StdioSession(NewSessionId(), upstream, oneShot, timeProvider, loggerFactory);
-        if (!oneShot)
+            if (upstream is null)
+            {
+                return new SessionStart(null, SessionRefusal.ServerBusy);
+            }
+
+            var session = new StdioSession(NewSessionId(), upstream, oneShot, timeProvider, loggerFactory);
+            if (!oneShot)
+            {
+                _sessions[session.Id] = new Entry(server, perCaller ? caller : null, options.IdleTimeout, session);
+                _ = session.ProcessExited.ContinueWith(_ => EndAfterExitAsync(session), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
+                LogSessionStarted(_logger, server, session.Id);
+            }
+
+            started = true;
+            return new SessionStart(session, SessionRefusal.None);
+        }
+        finally
         {
-            _sessions[session.Id] = new Entry(server, options.IdleTimeout, session);
-            _ = session.ProcessExited.ContinueWith(_ => EndAfterExitAsync(session), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap();
-            LogSessionStarted(_logger, server, session.Id);
+            if (perCaller && !started)
+            {
+                UncountSession(server, caller);
+            }
         }
+    }
 
-        return session;
+    // Counted before the process starts, so that a caller sending many initialize requests at once cannot pass its limit.
+    private bool TryCountSession(string server, string caller, int limit)
+    {
+        lock (_callerSessions)
+        {
+            _callerSessions.TryGetValue((server, caller), out var count);
+            if (count >= limit)
+            {
+                return false;
+            }
+
+            _callerSessions[(server, caller)] = count + 1;
+            return true;
+        }
+    }
+
+    private void UncountSession(string server, string caller)
+    {
+        lock (_callerSessions)
+        {
+            if (_callerSessions.TryGetValue((server, caller), out var count) && count > 1)
+            {
+                _callerSessions[(server, caller)] = count - 1;
+            }
+            else
+            {
+                _callerSessions.Remove((server, caller));
+            }
+        }
     }
 
     private async Task<IStdioUpstream?> UpstreamOf(string server, StdioServerOptions options, CancellationToken cancellationToken) =>
         options.Mode == StdioProcessMode.Shared
             ? await SharedUpstreamOf(server, options, cancellationToken).ConfigureAwait(false)
             : await pool.AcquireAsync(server, options, cancellationToken).ConfigureAwait(false) is { } process
-                ? new DedicatedUpstream(process, pool, _logger)
+                ? new DedicatedUpstream(process, pool)
                 : null;
 
-    /// <summary>Ends the session of <paramref name="server"/> idle the longest; false when every one has a request in flight.</summary>
-    private async Task<bool> EndLongestIdleAsync(string server, StdioServerOptions options)
+    /// <summary>
+    /// Ends the session of <paramref name="server"/> (and of <paramref name="caller"/>, when given) idle the longest;
+    /// false when every one has a request in flight.
+    /// </summary>
+    private async Task<bool> EndLongestIdleAsync(string server, string? caller, StdioServerOptions options)
     {
         var idle = _sessions
-            .Where(s => s.Value.Server == server && !s.Value.Session.HasRequestInFlight)
+            .Where(s => s.Value.Server == server && (caller is null || s.Value.Caller == caller) && !s.Value.Session.HasRequestInFlight)
             .OrderBy(s => s.Value.Session.LastActivityTicks)
             .Select(s => s.Key)
             .FirstOrDefault();
@@ -71,7 +128,15 @@ internal sealed partial class StdioSessionRegistry(StdioProcessPool pool, TimePr
             return false;
         }
 
-        LogMakingRoom(_logger, server, idle, options.MaxProcesses);
+        if (caller is null)
+        {
+            LogMakingRoom(_logger, server, idle, options.MaxProcesses);
+        }
+        else
+        {
+            LogMakingRoomForCaller(_logger, server, idle, options.MaxSessionsPerCaller);
+        }
+
         return await EndAsync(idle).ConfigureAwait(false);
     }
 
@@ -97,6 +162,11 @@ internal sealed partial class StdioSessionRegistry(StdioProcessPool pool, TimePr
         }
 
         await entry.Session.DisposeAsync().ConfigureAwait(false);
+        if (entry.Caller is not null)
+        {
+            UncountSession(entry.Server, entry.Caller);
+        }
+
         LogSessionEnded(_logger, entry.Server, sessionId);
         return true;
     }
@@ -166,8 +236,26 @@ internal sealed partial class StdioSessionRegistry(StdioProcessPool pool, TimePr
     [LoggerMessage(Level = LogLevel.Information, Message = "Server {Server} runs its {MaxProcesses} processes; ending session {SessionId}, idle the longest, to make room for a new one.")]
     private static partial void LogMakingRoom(ILogger logger, string server, string sessionId, int maxProcesses);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "A caller of server {Server} has its {Limit} sessions; ending its session {SessionId}, idle the longest, to make room for its new one.")]
+    private static partial void LogMakingRoomForCaller(ILogger logger, string server, string sessionId, int limit);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Session {SessionId} of server {Server} was idle for {IdleTimeout}; ending it.")]
     private static partial void LogSessionIdle(ILogger logger, string server, string sessionId, TimeSpan idleTimeout);
 
-    private sealed record Entry(string Server, TimeSpan IdleTimeout, StdioSession Session);
+    // Caller: whose session it is, when it counts towards that caller's limit.
+    private sealed record Entry(string Server, string? Caller, TimeSpan IdleTimeout, StdioSession Session);
+}
+
+/// <summary>A started session, or why none was started.</summary>
+internal readonly record struct SessionStart(StdioSession? Session, SessionRefusal Refusal);
+
+internal enum SessionRefusal
+{
+    None,
+
+    /// <summary>Every process the server may run is answering a request.</summary>
+    ServerBusy,
+
+    /// <summary>The caller has as many sessions of the server as it may, each answering a request.</summary>
+    CallerAtLimit,
 }

@@ -20,9 +20,15 @@ internal sealed class DirectStdioSessions : IAsyncDisposable
 {
     public const string Server = "test";
 
-    public DirectStdioSessions(TimeProvider time, TimeSpan idleTimeout)
+    public DirectStdioSessions(TimeProvider time, TimeSpan idleTimeout, int maxSessionsPerCaller = 4)
     {
-        Options = new StdioServerOptions { Command = StdioCommand.TestServer.Program, Args = [.. StdioCommand.TestServer.Args], IdleTimeout = idleTimeout };
+        Options = new StdioServerOptions
+        {
+            Command = StdioCommand.TestServer.Program,
+            Args = [.. StdioCommand.TestServer.Args],
+            IdleTimeout = idleTimeout,
+            MaxSessionsPerCaller = maxSessionsPerCaller,
+        };
         Pool = new StdioProcessPool(new StdioProcessLauncher(NullLoggerFactory.Instance), time, NullLogger<StdioProcessPool>.Instance);
         Registry = new StdioSessionRegistry(Pool, time, NullLoggerFactory.Instance);
     }
@@ -35,10 +41,10 @@ internal sealed class DirectStdioSessions : IAsyncDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    /// <summary>Starts a registered session on a process of its own and runs the initialize handshake on it.</summary>
-    public async Task<StdioSession> StartAsync()
+    /// <summary>Starts a registered session of <paramref name="caller"/> on a process of its own and runs the initialize handshake on it.</summary>
+    public async Task<StdioSession> StartAsync(string caller = "test")
     {
-        var session = await Registry.StartAsync(Server, Options, oneShot: false, Ct);
+        var session = (await Registry.StartAsync(Server, Options, caller, oneShot: false, Ct)).Session;
         Assert.NotNull(session);
         Assert.Equal(RawMcp.ProtocolVersion, (await CallAsync(session, RawMcp.Initialize)).GetProperty("result").GetProperty("protocolVersion").GetString());
         var context = new DefaultHttpContext();

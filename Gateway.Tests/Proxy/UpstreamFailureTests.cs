@@ -46,6 +46,22 @@ public sealed class UpstreamFailureTests
     }
 
     [Fact]
+    public async Task FailedHealthProbe_IsOneLogLineWithItsReason()
+    {
+        var deadEndpoint = new Uri($"http://127.0.0.1:{UpstreamPort.Free()}/mcp");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("down", [deadEndpoint], "healthCheck: { interval: '00:00:00.200', timeout: '00:00:01' }").ToString());
+
+        await Eventually.TrueAsync(() => Task.FromResult(gateway.Logs.Entries.Count(IsProbeFailure) >= 2));
+
+        var line = gateway.Logs.Entries.First(IsProbeFailure).Message;
+        Assert.Equal($"Health probe of server down at {deadEndpoint} failed: Connection refused", line);
+        Assert.DoesNotContain(gateway.Logs.Entries, e => e.Message.Contains("   at ", StringComparison.Ordinal));
+
+        static bool IsProbeFailure(CapturedLog log) => log.Message.StartsWith("Health probe of server down", StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task NoHealthyDestination_Is503WithRetryAfter()
     {
         var deadEndpoint = new Uri($"http://127.0.0.1:{UpstreamPort.Free()}/mcp");

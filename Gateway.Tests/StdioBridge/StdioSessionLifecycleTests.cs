@@ -104,6 +104,67 @@ public sealed class StdioSessionLifecycleTests
     }
 
     [Fact]
+    public async Task CallerAtItsSessionLimit_WithEverySessionBusy_Is429_HoweverItNamesItself()
+    {
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().StdioServer("test", StdioCommand.TestServer, "maxProcesses: 4", "maxSessionsPerCaller: 1").ToString());
+        await using var busy = await gateway.ConnectAsync("test");
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var call = busy.CallToolAsync("progress", new Dictionary<string, object?> { ["steps"] = 2, ["delayMs"] = 1500 },
+            new CallbackProgress(_ => started.TrySetResult()), cancellationToken: Ct).AsTask();
+        await started.Task.WaitAsync(Ct);
+
+        // The bridge believes only the gateway about who is calling; a caller that names itself anew each time is still one caller.
+        for (var i = 0; i < 12; i++)
+        {
+            using var request = RawMcp.Post("/mcp/test", RawMcp.Initialize);
+            request.Headers.Add(StdioBridgeHost.CallerHeader, "someone-else-" + i);
+            using var refused = await gateway.Http.SendAsync(request, Ct);
+            var message = await RawMcp.AssertErrorAsync(refused, HttpStatusCode.TooManyRequests, JsonRpcErrorCodes.RateLimited, id: "1");
+            Assert.Contains("1 sessions", message, StringComparison.Ordinal);
+            Assert.Equal(TimeSpan.FromSeconds(5), refused.Headers.RetryAfter?.Delta);
+            Assert.False(refused.Headers.Contains(StdioBridgeHost.BusyHeader));
+        }
+
+        Assert.Equal(1, gateway.Services.GetRequiredService<StdioBridgeHost>().ProcessCount("test"));
+        await call;
+        using var admitted = await gateway.Http.SendAsync(RawMcp.Post("/mcp/test", RawMcp.Initialize), Ct);
+        Assert.Equal(HttpStatusCode.OK, admitted.StatusCode);
+    }
+
+    [Fact]
+    public async Task MissingCommand_Is502NamingIt_InOneLogLine()
+    {
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().StdioServer("test", new StdioCommand("no-such-command-4711", [])).ToString());
+        var started = Stopwatch.StartNew();
+
+        using var response = await gateway.Http.SendAsync(RawMcp.Post("/mcp/test", RawMcp.Initialize), Ct);
+
+        var message = await RawMcp.AssertErrorAsync(response, HttpStatusCode.BadGateway, JsonRpcErrorCodes.UpstreamUnavailable, id: "1");
+        Assert.Contains("'no-such-command-4711' was not found", message, StringComparison.Ordinal);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(3), $"answered after {started.Elapsed}");
+        var logged = Assert.Single(gateway.Logs.Entries, e => e.Message.Contains("no-such-command-4711", StringComparison.Ordinal));
+        Assert.DoesNotContain("   at ", logged.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ProgramThatExitsAtOnce_AnswersWithItsExitCodeAndStderr_WithoutAnUnhandledException()
+    {
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .StdioServer("test", new StdioCommand("sh", ["-c", "echo starting >&2; echo boom >&2; exit 3"])).ToString());
+        var started = Stopwatch.StartNew();
+
+        using var response = await gateway.Http.SendAsync(RawMcp.Post("/mcp/test", RawMcp.Initialize), Ct);
+
+        var answer = await RawMcp.ReadMessageAsync(response);
+        Assert.Equal(1, answer.GetProperty("id").GetInt32());
+        var error = answer.GetProperty("error");
+        Assert.Equal(JsonRpcErrorCodes.UpstreamUnavailable, error.GetProperty("code").GetInt32());
+        Assert.Contains("exited with code 3; its last stderr lines: starting | boom", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(3), $"answered after {started.Elapsed}");
+        Assert.DoesNotContain(gateway.Logs.Entries, e => e.Message.Contains("   at ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task CrashMidRequest_FailsThatRequestAndEndsOnlyItsSession()
     {
         await using var gateway = await TestGateway.StartAsync(new RoutesYaml().StdioServer("test", StdioCommand.TestServer).ToString());

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Gateway.Mcp;
+using Gateway.StdioBridge.Hosting;
 using Gateway.Transforms.Pipeline;
 using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Transforms;
@@ -8,8 +9,8 @@ namespace Gateway.Transforms.Forwarding;
 
 /// <summary>
 /// Sets a server's <c>headers:</c> on every request to its upstream, replacing any the caller sent, and for a stdio
-/// server the in-process bridge's access key. Runs after the caller's own credentials were removed, so a configured
-/// <c>Authorization</c> reaches the upstream.
+/// server the in-process bridge's access key and who the caller is (for its per-caller session limit). Runs after the
+/// caller's own credentials were removed, so a configured <c>Authorization</c> reaches the upstream.
 /// </summary>
 internal sealed class StaticHeadersTransform(UpstreamAddresses addresses) : RequestTransform
 {
@@ -19,13 +20,14 @@ internal sealed class StaticHeadersTransform(UpstreamAddresses addresses) : Requ
         HeaderNames.Host, HeaderNames.ContentLength, HeaderNames.ContentType, HeaderNames.TransferEncoding, HeaderNames.Connection,
         HeaderNames.Upgrade, HeaderNames.KeepAlive, HeaderNames.TE, HeaderNames.Accept,
         McpHeaders.SessionId, McpHeaders.ProtocolVersion, McpHeaders.Method, McpHeaders.Name, McpHeaders.LastEventId,
-        UpstreamAddresses.BridgeAccessKeyHeader,
+        UpstreamAddresses.BridgeAccessKeyHeader, StdioBridgeHost.CallerHeader,
     }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     public override ValueTask ApplyAsync(RequestTransformContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var options = context.HttpContext.GetMcpRequest().Options;
+        var request = context.HttpContext.GetMcpRequest();
+        var options = request.Options;
         if (options.Headers.Count > 0)
         {
             foreach (var (name, value) in options.Headers)
@@ -41,6 +43,8 @@ internal sealed class StaticHeadersTransform(UpstreamAddresses addresses) : Requ
         {
             RemoveHeader(context, UpstreamAddresses.BridgeAccessKeyHeader);
             AddHeader(context, UpstreamAddresses.BridgeAccessKeyHeader, key);
+            RemoveHeader(context, StdioBridgeHost.CallerHeader);
+            AddHeader(context, StdioBridgeHost.CallerHeader, request.CallerKey);
         }
 
         return ValueTask.CompletedTask;

@@ -23,8 +23,7 @@ internal sealed partial class RateLimitMiddleware(RequestDelegate next, CallerRa
         }
 
         var server = request.Server;
-        // Anonymous callers by the connection's address (never X-Forwarded-For), hashed like the others.
-        var caller = request.Caller.IsAuthenticated ? request.Caller.Id : Sha256Text.Hex("ip:" + context.Connection.RemoteIpAddress, bytes: 16);
+        var caller = request.CallerKey;
         var wait = await limiter.TryAcquireAsync(server, caller, limit, context.RequestAborted).ConfigureAwait(false);
         var scope = "server";
         if (wait is null && envelope.Method == "tools/call" && envelope.Name is { } tool && limit.Tools.TryGetValue(tool, out var toolLimit))

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using Gateway.Mcp;
 using Gateway.Transforms.Configuration;
 using Gateway.Transforms.Guard;
@@ -17,8 +18,10 @@ namespace Gateway.Transforms.Pipeline;
 /// The options are the snapshot in force when the request arrived: a reload of routes.yaml in the middle of a
 /// request does not change what it sees.
 /// </remarks>
-internal sealed class McpRequestContext(string server, McpServerOptions options, GatewayOptions gateway)
+internal sealed class McpRequestContext(string server, McpServerOptions options, GatewayOptions gateway, IPAddress? remoteAddress)
 {
+    private string? _addressKey;
+
     /// <summary>The configured server the request is for.</summary>
     public string Server { get; } = server;
 
@@ -32,6 +35,12 @@ internal sealed class McpRequestContext(string server, McpServerOptions options,
 
     /// <summary>Who is calling; set once authentication has run (anonymous until then, and for anonymous servers).</summary>
     public McpCaller Caller { get; internal set; } = McpCaller.Anonymous;
+
+    /// <summary>
+    /// The caller as per-caller limits know them (rate limits, stdio sessions): <see cref="McpCaller.Id"/>, or for an
+    /// anonymous caller a hash of the connection's address (never X-Forwarded-For).
+    /// </summary>
+    public string CallerKey => Caller.IsAuthenticated ? Caller.Id : _addressKey ??= Sha256Text.Hex("ip:" + remoteAddress, bytes: 16);
 
     /// <summary>A POST's JSON-RPC message, once the guard has read it; null for GET and DELETE.</summary>
     public JsonRpcEnvelope? Envelope { get; internal set; }

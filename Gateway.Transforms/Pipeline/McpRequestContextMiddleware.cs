@@ -22,7 +22,7 @@ internal sealed class McpRequestContextMiddleware(RequestDelegate next, RoutesCo
                 $"Unknown MCP server '{server}': it was removed from the routes.");
         }
 
-        context.Features.Set(new McpRequestContext(server, options, current.Gateway));
+        context.Features.Set(new McpRequestContext(server, options, current.Gateway, context.Connection.RemoteIpAddress));
         return next(context);
     }
 }
