@@ -10,6 +10,7 @@ using Gateway.Transforms.Limits;
 using Gateway.Transforms.Redis;
 using Gateway.Transforms.Resilience;
 using Gateway.Transforms.Shutdown;
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
@@ -34,6 +35,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton(Options.Options.Create(startup.Sessions));
         services.AddSingleton(Options.Options.Create(startup.TokenCache));
         services.AddSingleton<OriginPolicy>();
+        services.AddCors().Replace(ServiceDescriptor.Singleton<ICorsPolicyProvider, McpCorsPolicyProvider>());
         services.AddSingleton<McpUpstreamProbe>();
         services.AddHttpClient(McpUpstreamProbe.HttpClientName);
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Gateway.Transforms.Configuration;
+using Gateway.Transforms.Guard;
 using Gateway.Transforms.InboundAuth;
 using Gateway.Transforms.Pipeline;
 using Microsoft.AspNetCore.Http;
@@ -42,6 +43,7 @@ internal sealed class McpProxyConfigProvider : IProxyConfigProvider
                 ClusterId = name,
                 Match = new RouteMatch { Path = McpRouteMetadata.PathOf(name), Methods = McpMethods },
                 AuthorizationPolicy = server.Auth.RequiresToken(_store.Startup.Auth) ? McpServerPolicyProvider.PolicyNameOf(name) : null,
+                CorsPolicy = McpCorsPolicyProvider.PolicyName, // YARP then lets preflights (OPTIONS) match the route too
                 Metadata = new Dictionary<string, string> { [McpRouteMetadata.Server] = name },
             });
 

@@ -1,5 +1,6 @@
 using Gateway.Mcp;
 using Gateway.Transforms.Configuration;
+using Gateway.Transforms.Guard;
 using Gateway.Transforms.InboundAuth;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -28,7 +29,7 @@ public static class ProtectedResourceMetadataEndpoint
                 ["header"],
                 server);
             return Results.Json(metadata, InboundAuthJsonContext.Default.ProtectedResourceMetadata).ExecuteAsync(context);
-        });
+        }).RequireCors(McpCorsPolicyProvider.PolicyName); // browser clients discover the IdP from here after a 401
         return endpoints;
     }
 

@@ -17,4 +17,7 @@ internal static class McpHeaders
 
     /// <summary>The tool or prompt name or the resource URI, mirrored from the body (2026-07-28).</summary>
     public const string Name = "Mcp-Name";
+
+    /// <summary>The prefix of the headers that mirror tool arguments, <c>Mcp-Param-&lt;name&gt;</c> (2026-07-28).</summary>
+    public const string ParameterPrefix = "Mcp-Param-";
 }

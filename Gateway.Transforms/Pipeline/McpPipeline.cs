@@ -30,6 +30,7 @@ public static class McpPipeline
 
         // 1. Middleware. Routing has already matched the request to a server's route (or to none).
         app.UseMiddleware<McpRequestContextMiddleware>(); // the server and its options snapshot, once
+        app.UseCors();                                    // preflights answered, before any token or limit; CORS headers (Guard/McpCorsPolicyProvider)
         app.UseMiddleware<McpTelemetryMiddleware>();      // metrics and audit of every MCP request, refused ones included
         app.UseMiddleware<OriginCheckMiddleware>();       // foreign browser origins: 403, before any challenge
         app.UseAuthentication();                          // the bearer token, for the server's audience (InboundAuth)
@@ -39,7 +40,8 @@ public static class McpPipeline
         // 2. Endpoints: configured servers are literal routes and win; anything else under /mcp/ is an unknown server.
         app.Map("/mcp/{**server}", (HttpContext context, string? server) =>
             JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status404NotFound, JsonRpcErrorCodes.UnknownServer,
-                $"Unknown MCP server '{EchoedText.Of(server, MaxEchoedNameLength)}'. GET /api/v1/services lists the servers this gateway serves."));
+                $"Unknown MCP server '{EchoedText.Of(server, MaxEchoedNameLength)}'. GET /api/v1/services lists the servers this gateway serves."))
+            .RequireCors(McpCorsPolicyProvider.PolicyName); // so that a browser client can read why
         app.MapReverseProxy(UseProxySteps);
         return app;
     }
