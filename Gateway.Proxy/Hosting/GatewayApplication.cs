@@ -80,7 +80,7 @@ public static class GatewayApplication
         }
         catch (InvalidDataException ex)
         {
-            throw new InvalidRoutesException(routesFile.Path, [$"The file is not valid YAML: {(ex.InnerException ?? ex).Message}"]);
+            throw new InvalidRoutesException(routesFile.Path, routesFile.ProblemsOf(ex));
         }
 
         routesFile.Loaded = true;

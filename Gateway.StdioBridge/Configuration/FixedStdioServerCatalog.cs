@@ -26,7 +26,7 @@ public sealed class FixedStdioServerCatalog(IReadOnlyDictionary<string, StdioSer
         }
         catch (InvalidDataException ex)
         {
-            errors.Add($"{path}: not valid YAML: {(ex.InnerException ?? ex).Message}");
+            errors.AddRange(YamlSyntax.ProblemsOf(path, ex).Select(problem => $"{path}: {problem}"));
             return null;
         }
 

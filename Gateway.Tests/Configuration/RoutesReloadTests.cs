@@ -51,6 +51,18 @@ public sealed class RoutesReloadTests
     }
 
     [Fact]
+    public async Task EditWithADuplicateKey_IsRefused_NamingTheKeyAndItsLines()
+    {
+        await using var upstream = await TestUpstream.StartAsync("a");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().Server("one", upstream).ToString());
+
+        await File.WriteAllTextAsync(gateway.RoutesPath, $"servers:\n  one:\n    destinations: [{{ url: '{upstream.Endpoint}' }}]\n  one: {{}}\n", Ct);
+
+        await Eventually.TrueAsync(async () => (await gateway.Http.GetStringAsync("/health/ready", Ct))
+            .Contains("servers.one: given twice, at line 2 and line 4. Keep one.", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task EditOfAStartupKey_IsLoggedAsNeedingARestart_AndTheRestOfTheEditApplies()
     {
         await using var upstream = await TestUpstream.StartAsync("a");

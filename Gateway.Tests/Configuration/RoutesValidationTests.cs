@@ -301,9 +301,17 @@ public sealed class RoutesValidationTests
     [Fact]
     public async Task UnparsableYaml_IsReported()
     {
-        var path = await WriteRoutesAsync("servers:\n  demo: [unclosed\n");
+        var path = await WriteRoutesAsync("servers:\n  demo: { transport: 'http }\n");
         var error = await Assert.ThrowsAsync<InvalidRoutesException>(() => GatewayApplication.BuildAsync(["--routes", path, "--port", "0"]));
-        Assert.Contains("not valid YAML", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Not valid YAML at line 2, column", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DuplicateKey_IsReportedWithItsLines()
+    {
+        var path = await WriteRoutesAsync("servers:\n  demo:\n    transport: stdio\n    transport: http\n");
+        var error = await Assert.ThrowsAsync<InvalidRoutesException>(() => GatewayApplication.BuildAsync(["--routes", path, "--port", "0"]));
+        Assert.Contains("servers.demo.transport: given twice, at line 3 and line 4.", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

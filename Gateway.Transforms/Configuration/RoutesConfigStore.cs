@@ -51,7 +51,7 @@ public sealed partial class RoutesConfigStore : IDisposable
         if (edit is null || parseError is not null)
         {
             // A file that does not parse reaches us as an empty configuration; report the parse error instead.
-            var problems = parseError is null ? string.Join(" | ", errors) : (parseError.InnerException ?? parseError).Message;
+            var problems = parseError ?? string.Join(" | ", errors);
             RejectedEdit = problems;
             LogReloadRejected(_logger, _file.Path, problems);
             return;

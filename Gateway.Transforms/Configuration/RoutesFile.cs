@@ -1,9 +1,11 @@
+using Gateway.Configuration;
+
 namespace Gateway.Transforms.Configuration;
 
 /// <summary>The routes file the gateway runs on, and why its last reload could not be parsed.</summary>
 public sealed class RoutesFile(string path)
 {
-    private Exception? _parseError;
+    private string? _parseError;
 
     /// <summary>The absolute path of the file.</summary>
     public string Path { get; } = path;
@@ -12,8 +14,11 @@ public sealed class RoutesFile(string path)
     public bool Loaded { get; set; }
 
     /// <summary>Called by the configuration source when a reload fails to parse.</summary>
-    public void RecordParseError(Exception error) => _parseError = error;
+    public void RecordParseError(Exception error) => _parseError = string.Join(" | ", ProblemsOf(error));
 
-    /// <summary>Returns and forgets the last parse error, so it is reported once.</summary>
-    public Exception? TakeParseError() => Interlocked.Exchange(ref _parseError, null);
+    /// <summary>Why the file does not parse, each problem with its line: what the configuration source's <paramref name="error"/> does not say.</summary>
+    public IReadOnlyList<string> ProblemsOf(Exception error) => YamlSyntax.ProblemsOf(Path, error);
+
+    /// <summary>Returns and forgets why the last reload did not parse, so it is reported once.</summary>
+    public string? TakeParseError() => Interlocked.Exchange(ref _parseError, null);
 }
