@@ -2,6 +2,10 @@ using System.Net;
 using System.Text.Json;
 using Gateway.Mcp;
 using Gateway.Tests.Infrastructure;
+using Gateway.Transforms.InboundAuth;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Tests.InboundAuth;
 
@@ -31,5 +35,21 @@ public sealed class EntraConfigurationTests
         await RawMcp.AssertErrorAsync(unauthenticated, HttpStatusCode.Unauthorized, JsonRpcErrorCodes.Unauthorized);
         Assert.Contains("scope=\"mcp.call\"", Assert.Single(unauthenticated.Headers.WwwAuthenticate).Parameter, StringComparison.Ordinal);
         Assert.Empty(upstream.Requests);
+    }
+
+    [Fact]
+    public async Task GatewayWithEntra_FetchesTheTenantsRotatedKeys_AsForAnyIssuer()
+    {
+        await using var upstream = await TestUpstream.StartAsync("a");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("crm", upstream, RoutesYaml.NoProbes)
+            .Gateway("auth:", "  entra:", $"    tenantId: {TenantId}", "    clientId: 0b7c6f2e-1111-4c3d-8e9f-222233334444")
+            .ToString());
+
+        var options = gateway.Services.GetRequiredService<IOptionsMonitor<JwtBearerOptions>>().Get(JwtBearerDefaults.AuthenticationScheme);
+
+        var keys = Assert.IsType<IssuerConfigurationManager>(options.ConfigurationManager);
+        Assert.Equal($"https://login.microsoftonline.com/{TenantId}/v2.0/.well-known/openid-configuration", keys.MetadataAddress);
+        Assert.Equal(TimeSpan.FromMinutes(1), keys.RefreshInterval);
     }
 }

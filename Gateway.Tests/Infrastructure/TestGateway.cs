@@ -33,7 +33,13 @@ public sealed class TestGateway : IAsyncDisposable
     public Uri McpEndpoint(string server) => new(BaseAddress, "/mcp/" + server);
 
     /// <summary>Starts a gateway on <paramref name="routes"/>, written to a file of its own (or to <paramref name="routesPath"/>).</summary>
-    public static async Task<TestGateway> StartAsync(string routes, string? routesPath = null, params string[] extraArgs)
+    public static Task<TestGateway> StartAsync(string routes, string? routesPath = null, params string[] extraArgs) =>
+        StartAsync(routes, _ => { }, routesPath, extraArgs);
+
+    /// <summary>Starts a gateway on <paramref name="routes"/>, with <paramref name="configure"/> having the last say over its builder (e.g. a fake clock for one part).</summary>
+    public static Task<TestGateway> StartAsync(string routes, Action<WebApplicationBuilder> configure) => StartAsync(routes, configure, null, []);
+
+    private static async Task<TestGateway> StartAsync(string routes, Action<WebApplicationBuilder> configure, string? routesPath, string[] extraArgs)
     {
         routesPath ??= Path.Combine(TempDirectory.Create(), "routes.yaml");
         await File.WriteAllTextAsync(routesPath, routes);
@@ -44,7 +50,11 @@ public sealed class TestGateway : IAsyncDisposable
             // No drain on stop (unless the routes file sets one): a test's gateway has no load balancer to wait for.
             ["--routes", routesPath, "--port", port, "--gateway:publicUrl", $"http://127.0.0.1:{port}", "--environment", "Production",
                 "--gateway:shutdown:drainDelay", "00:00:00", .. extraArgs],
-            builder => builder.Logging.AddProvider(logs));
+            builder =>
+            {
+                builder.Logging.AddProvider(logs);
+                configure(builder);
+            });
         await app.StartAsync();
         return new TestGateway(app, routesPath, logs);
     }

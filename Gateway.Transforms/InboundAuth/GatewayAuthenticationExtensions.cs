@@ -4,8 +4,11 @@ using Gateway.Transforms.UpstreamTokens;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Microsoft.Identity.Web;
 using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -53,7 +56,11 @@ public static class GatewayAuthenticationExtensions
         }
 
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .PostConfigure(options => Harden(options, auth));
+            .PostConfigure<ILoggerFactory>((options, loggers) =>
+            {
+                Harden(options, auth);
+                FetchRotatedKeysOnDemand(options, loggers);
+            });
         return services;
     }
 
@@ -94,6 +101,26 @@ public static class GatewayAuthenticationExtensions
                 context.Fail(new WrongAudienceException($"The token is not for server '{request.Server}'."));
             }
         };
+    }
+
+    /// <summary>
+    /// Replaces the configuration manager JwtBearer's post-configuration built (from the authority, Entra's included) by
+    /// one under which a token signed with a newly rotated key is accepted by the request that carries it.
+    /// </summary>
+    private static void FetchRotatedKeysOnDemand(JwtBearerOptions options, ILoggerFactory loggers)
+    {
+        if (options.ConfigurationManager is ConfigurationManager<OpenIdConnectConfiguration> { MetadataAddress: var metadataAddress })
+        {
+            options.ConfigurationManager = new IssuerConfigurationManager(
+                metadataAddress,
+                new OpenIdConnectConfigurationRetriever(),
+                new HttpDocumentRetriever(options.Backchannel) { RequireHttps = options.RequireHttpsMetadata },
+                options.TimeProvider ?? TimeProvider.System,
+                loggers.CreateLogger<IssuerConfigurationManager>())
+            {
+                AutomaticRefreshInterval = options.AutomaticRefreshInterval,
+            };
+        }
     }
 
     private static IEnumerable<string> AcceptedAudiences(AuthOptions auth, HttpRequest http, McpRequestContext request)

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
@@ -71,14 +72,17 @@ public sealed class TestIdentityProvider : IAsyncDisposable
 
     public Uri TokenEndpoint => new(Issuer + "/protocol/openid-connect/token");
 
-    /// <summary>The key that signs every token, published in the JWKS; tests use it to forge tokens the IdP never issued.</summary>
-    public RsaSecurityKey SigningKey { get; }
+    /// <summary>The key that signs new tokens, published in the JWKS; tests use it to forge tokens the IdP never issued.</summary>
+    public RsaSecurityKey SigningKey { get; private set; }
 
     /// <summary>The user the authorization endpoint signs in, as if they had typed their password.</summary>
     public string AuthorizingUser { get; set; } = "alice";
 
     /// <summary>When true, token exchanges are answered <c>invalid_grant</c>, as an IdP whose policy forbids them.</summary>
     public bool RefuseExchanges { get; set; }
+
+    /// <summary>When true, every request is answered 503 (after being counted), as an IdP that is down.</summary>
+    public bool Unavailable { get; set; }
 
     /// <summary>How long access tokens live.</summary>
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(10);
@@ -165,13 +169,37 @@ public sealed class TestIdentityProvider : IAsyncDisposable
                 Interlocked.Increment(ref provider!._jwksRequests);
             }
 
+            if (provider!.Unavailable)
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                return;
+            }
+
             await next(context);
         });
+
+        // OpenIddict answers its endpoints (the JWKS's included) in the authentication middleware, which would otherwise
+        // run first: requests are counted, and refused while unavailable, before it.
+        app.UseAuthentication();
         app.MapMethods($"/realms/{Realm}/protocol/openid-connect/auth", [HttpMethods.Get, HttpMethods.Post], (HttpContext context) => provider!.Authorize(context));
         app.MapPost($"/realms/{Realm}/protocol/openid-connect/token", (Delegate)((HttpContext context) => provider!.TokenAsync(context)));
         await app.StartAsync();
         provider = new TestIdentityProvider(app, issuer, signingKey, logs);
         return provider;
+    }
+
+    /// <summary>
+    /// Rotates the signing key, as an IdP does: a new key (with a kid of its own) is published in the JWKS beside the
+    /// old one, and signs every token from now on.
+    /// </summary>
+    public void RotateSigningKey()
+    {
+        var key = new RsaSecurityKey(RSA.Create(2048)) { KeyId = "test-signing-key-" + Guid.NewGuid().ToString("N") };
+
+        // OpenIddict signs with the first signing credentials and publishes all of them, reading its options on every request.
+        _app.Services.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>().CurrentValue.SigningCredentials
+            .Insert(0, new SigningCredentials(key, SecurityAlgorithms.RsaSha256));
+        SigningKey = key;
     }
 
     /// <summary>The lines of <c>gateway:</c> that make the gateway trust this IdP.</summary>
