@@ -2,6 +2,7 @@ using Gateway.Proxy.Api;
 using Gateway.Proxy.Hosting;
 using Gateway.Proxy.Stdio;
 using Gateway.Transforms.Configuration;
+using Gateway.Transforms.Guard;
 using Gateway.Transforms.Pipeline;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
@@ -18,6 +19,9 @@ public static class GatewayEndpointExtensions
         app.Services.GetRequiredService<ProcessStart>();
         app.Services.GetRequiredService<StdioBridgeMetrics>();
         app.Services.GetRequiredService<RemovedServerState>();
+
+        // First, so that every later step sees the client's address and scheme, not the proxy's.
+        app.UseTrustedProxies(app.Services.GetRequiredService<RoutesConfigStore>().Startup.TrustedProxies);
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(RoutesHealthCheck.ReadyTag), ResponseWriter = ReadinessReport.WriteAsync });
         app.MapServicesApi();

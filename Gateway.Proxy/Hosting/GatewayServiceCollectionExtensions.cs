@@ -56,6 +56,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<CallerRateLimiter>();
         services.AddSingleton<RemovedServerState>();
 
+        services.AddTrustedProxies(startup.TrustedProxies);
         services.AddGatewayAuthentication(startup.Auth);
         services.AddMcpTransforms();
         services.AddSingleton<IProxyConfigProvider, McpProxyConfigProvider>();

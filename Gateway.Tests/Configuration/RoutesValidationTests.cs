@@ -339,6 +339,15 @@ public sealed class RoutesValidationTests
         Assert.NotEmpty(options!.Routes.Servers);
     }
 
+    [Fact]
+    public void TrustedProxyThatIsNoAddress_IsReportedWithItsKey()
+    {
+        var errors = Load("servers: { demo: { destinations: [ { url: 'http://127.0.0.1:1/mcp' } ] } }\ngateway: { trustedProxies: ['10.0.0.0/8', '::1', 'proxy.internal'] }\n");
+
+        var error = Assert.Single(errors);
+        Assert.StartsWith("gateway.trustedProxies[2]: 'proxy.internal' is neither an IP address nor a network.", error, StringComparison.Ordinal);
+    }
+
     private static IReadOnlyList<string> Load(string yaml)
     {
         Assert.Null(RoutesLoader.Load(Configuration(yaml), out var errors));

@@ -27,6 +27,7 @@ internal static partial class RoutesValidator
         ArgumentNullException.ThrowIfNull(startup);
         var errors = new List<string>();
         AuthValidator.ValidateStartup(startup.Auth, errors);
+        GuardValidator.ValidateStartup(startup, errors);
         SessionValidator.Validate(startup.Sessions, startup.DataProtection, errors);
         UpstreamAuthValidator.ValidateTokenCache(startup.TokenCache, errors);
         ShutdownValidator.Validate(startup.Shutdown, errors);

@@ -28,6 +28,12 @@ public sealed record StartupOptions
     /// <summary>How the gateway stops on SIGTERM.</summary>
     public ShutdownOptions Shutdown { get; init; } = new();
 
+    /// <summary>
+    /// The proxies in front of the gateway, as addresses or networks (<c>10.0.0.0/8</c>), whose X-Forwarded-For and
+    /// X-Forwarded-Proto are believed. None: the connection's own address and scheme count, whatever a client sends.
+    /// </summary>
+    public IReadOnlyList<string> TrustedProxies { get; init; } = [];
+
     /// <summary>Where rate-limit counters are shared between replicas.</summary>
     public RateLimitingOptions RateLimiting { get; init; } = new();
 }

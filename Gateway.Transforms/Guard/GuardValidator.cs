@@ -2,11 +2,22 @@ using Gateway.Transforms.Configuration;
 
 namespace Gateway.Transforms.Guard;
 
-/// <summary>Checks what the guard enforces: body limits and allowed browser origins.</summary>
+/// <summary>Checks what the guard enforces: body limits, allowed browser origins, trusted proxies.</summary>
 internal static class GuardValidator
 {
     private const long MinBodyBytes = 1024;
     private const long MaxBodyBytes = 1024L * 1024 * 1024;
+
+    public static void ValidateStartup(StartupOptions startup, List<string> errors)
+    {
+        for (var i = 0; i < startup.TrustedProxies.Count; i++)
+        {
+            if (!TrustedProxies.TryParse(startup.TrustedProxies[i], out _))
+            {
+                errors.Add($"gateway.trustedProxies[{i}]: '{startup.TrustedProxies[i]}' is neither an IP address nor a network. Write e.g. '10.0.0.5' or '10.0.0.0/8'.");
+            }
+        }
+    }
 
     public static void ValidateGateway(GatewayOptions gateway, List<string> errors)
     {

@@ -22,6 +22,7 @@ namespace Gateway.Transforms.Pipeline;
 public static class McpPipeline
 {
     private const int MaxEchoedNameLength = 64;
+    private const string RealIpHeader = "X-Real-IP";
 
     /// <summary>Serves every configured server at <c>/mcp/&lt;name&gt;</c>, and a JSON-RPC 404 for any other name there.</summary>
     public static WebApplication MapMcpServers(this WebApplication app)
@@ -67,9 +68,11 @@ public static class McpPipeline
         // The gateway's address for the server is /mcp/<name>; the destination's address is the whole upstream endpoint.
         context.AddPathRemovePrefix(new PathString(context.Route.Match.Path));
 
-        // The caller's credentials and cookies are for the gateway, never for an upstream.
+        // The caller's credentials and cookies are for the gateway, never for an upstream; nor is an address it claims
+        // (X-Forwarded-For, set below, says whom the gateway takes the caller for).
         context.AddRequestHeaderRemove(HeaderNames.Authorization);
         context.AddRequestHeaderRemove(HeaderNames.Cookie);
+        context.AddRequestHeaderRemove(RealIpHeader);
         context.RequestTransforms.Add(transforms.ConnectionNominatedRequest);
         context.RequestTransforms.Add(transforms.StaticHeaders);  // servers.<name>.headers, after the caller's own were removed
         context.RequestTransforms.Add(transforms.UpstreamToken);  // upstreamAuth; when no token can be had, answers the caller
