@@ -12,37 +12,55 @@ using ModelContextProtocol.Client;
 
 namespace Gateway.Tests.InboundAuth;
 
-/// <summary>Who may call: tokens from the configured issuer, for this server, with its scopes; RFC 9728 discovery.</summary>
-public sealed class InboundAuthenticationTests : IAsyncLifetime
+/// <summary>The IdP, upstream and gateway the tests of <see cref="InboundAuthenticationTests"/> share; none changes them.</summary>
+public sealed class AuthenticatingGateway : IAsyncLifetime
 {
-    // A key the IdP does not publish; each forged token names it by a new kid.
-    private static readonly RSA UnknownKey = RSA.Create(2048);
+    public TestIdentityProvider Idp { get; private set; } = null!;
 
-    private TestIdentityProvider _idp = null!;
-    private TestUpstream _upstream = null!;
-    private TestGateway _gateway = null!;
+    public TestUpstream Upstream { get; private set; } = null!;
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private string Resource => _gateway.McpEndpoint("demo").ToString();
+    public TestGateway Gateway { get; private set; } = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _idp = await TestIdentityProvider.StartAsync();
-        _upstream = await TestUpstream.StartAsync("a");
-        _gateway = await TestGateway.StartAsync(new RoutesYaml()
-            .Server("demo", _upstream, RoutesYaml.NoProbes, "auth:", "  scopes: [tools:call]")
-            .Server("other", _upstream, RoutesYaml.NoProbes)
-            .Server("open", _upstream, RoutesYaml.NoProbes, "auth:", "  required: false")
-            .Gateway(_idp.GatewayAuth()).ToString());
+        Idp = await TestIdentityProvider.StartAsync();
+        Upstream = await TestUpstream.StartAsync("a");
+        Gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("demo", Upstream, RoutesYaml.NoProbes, "auth:", "  scopes: [tools:call]")
+            .Server("other", Upstream, RoutesYaml.NoProbes)
+            .Server("open", Upstream, RoutesYaml.NoProbes, "auth:", "  required: false")
+            .Gateway(Idp.GatewayAuth()).ToString());
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _gateway.DisposeAsync();
-        await _upstream.DisposeAsync();
-        await _idp.DisposeAsync();
+        await Gateway.DisposeAsync();
+        await Upstream.DisposeAsync();
+        await Idp.DisposeAsync();
     }
+}
+
+/// <summary>Who may call: tokens from the configured issuer, for this server, with its scopes; RFC 9728 discovery.</summary>
+public sealed class InboundAuthenticationTests : IClassFixture<AuthenticatingGateway>
+{
+    // A key the IdP does not publish; each forged token names it by a new kid.
+    private static readonly RSA UnknownKey = RSA.Create(2048);
+
+    private readonly TestIdentityProvider _idp;
+    private readonly TestUpstream _upstream;
+    private readonly TestGateway _gateway;
+
+    public InboundAuthenticationTests(AuthenticatingGateway shared)
+    {
+        (_idp, _upstream, _gateway) = (shared.Idp, shared.Upstream, shared.Gateway);
+
+        // The tests of a class run one after the other: what the upstream saw is this test's alone.
+        _upstream.Requests.Clear();
+    }
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private string Resource => _gateway.McpEndpoint("demo").ToString();
 
     [Fact]
     public async Task Metadata_DescribesTheServer_AsRfc9728Says()

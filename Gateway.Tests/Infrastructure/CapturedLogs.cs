@@ -3,8 +3,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Gateway.Tests.Infrastructure;
 
-/// <summary>One log event: its category, formatted message (with the exception, if any) and structured fields.</summary>
-public sealed record CapturedLog(string Category, string Message, IReadOnlyDictionary<string, object?> Fields);
+/// <summary>One log event: its category, formatted message (with the exception, if any), structured fields and level.</summary>
+public sealed record CapturedLog(string Category, string Message, IReadOnlyDictionary<string, object?> Fields, LogLevel Level);
 
 /// <summary>A logging provider that keeps every log event, to assert on what the gateway logged.</summary>
 public sealed class CapturedLogs : ILoggerProvider
@@ -32,7 +32,7 @@ public sealed class CapturedLogs : ILoggerProvider
             var fields = state is IReadOnlyList<KeyValuePair<string, object?>> pairs
                 ? pairs.GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.First().Value)
                 : new Dictionary<string, object?>();
-            entries.Enqueue(new CapturedLog(category, message, fields));
+            entries.Enqueue(new CapturedLog(category, message, fields, logLevel));
         }
     }
 }

@@ -41,6 +41,19 @@ public sealed class BadInputTests : IAsyncLifetime
         Assert.Empty(_upstream.Requests);
     }
 
+    [Theory]
+    [InlineData("PUT")]
+    [InlineData("OPTIONS")]
+    public async Task MethodMcpDoesNotUse_OnAConfiguredServer_Is405WithAllow(string method)
+    {
+        using var response = await _gateway.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), "/mcp/demo"), Ct);
+
+        var message = await RawMcp.AssertErrorAsync(response, HttpStatusCode.MethodNotAllowed, JsonRpcErrorCodes.InvalidRequest);
+        Assert.StartsWith(method + " is not a method", message, StringComparison.Ordinal);
+        Assert.Equal(["POST", "GET", "DELETE"], response.Content.Headers.Allow);
+        Assert.Empty(_upstream.Requests);
+    }
+
     [Fact]
     public async Task TheGatewaysOwnOrigin_IsAllowed_InProduction()
     {

@@ -5,6 +5,7 @@ using bridge::Gateway.StdioBridge.Hosting;
 using Gateway.Mcp;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -43,10 +44,15 @@ public sealed class StdioSessionLifecycleTests
         var client = await gateway.ConnectAsync("test");
         var pid = await PidAsync(client);
         Assert.True(IsRunning(pid));
+        var before = gateway.Logs.Entries.Count;
 
         await client.DisposeAsync();
 
         await Eventually.TrueAsync(() => Task.FromResult(!IsRunning(pid)));
+        await Eventually.TrueAsync(() => Task.FromResult(gateway.Logs.Entries.Any(e => e.Message.StartsWith("Ended session", StringComparison.Ordinal))));
+
+        // An ordinary end is no cause for concern.
+        Assert.DoesNotContain(gateway.Logs.Entries.Skip(before), e => e.Level >= LogLevel.Warning);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Gateway.Mcp;
+using Gateway.Transforms.Configuration;
 using Gateway.Transforms.Forwarding;
 using Gateway.Transforms.Guard;
 using Gateway.Transforms.Limits;
@@ -23,6 +24,7 @@ public static class McpPipeline
 {
     private const int MaxEchoedNameLength = 64;
     private const string RealIpHeader = "X-Real-IP";
+    private const string McpMethods = "POST, GET, DELETE";
 
     /// <summary>Serves every configured server at <c>/mcp/&lt;name&gt;</c>, and a JSON-RPC 404 for any other name there.</summary>
     public static WebApplication MapMcpServers(this WebApplication app)
@@ -38,10 +40,20 @@ public static class McpPipeline
         app.UseMiddleware<McpCallerMiddleware>();         // who is calling, once
         app.UseAuthorization();                           // the server's scopes and roles; 401/403 with the challenge
 
-        // 2. Endpoints: configured servers are literal routes and win; anything else under /mcp/ is an unknown server.
-        app.Map("/mcp/{**server}", (HttpContext context, string? server) =>
-            JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status404NotFound, JsonRpcErrorCodes.UnknownServer,
-                $"Unknown MCP server '{EchoedText.Of(server, MaxEchoedNameLength)}'. GET /api/v1/services lists the servers this gateway serves."))
+        // 2. Endpoints: configured servers are literal routes of MCP's methods and win; anything else under /mcp/ is an
+        // unknown server, or a method MCP does not use.
+        app.Map("/mcp/{**server}", (HttpContext context, string? server, RoutesConfigStore routes) =>
+        {
+            if (server is not null && routes.Current.Servers.ContainsKey(server))
+            {
+                context.Response.Headers.Allow = McpMethods;
+                return JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status405MethodNotAllowed, JsonRpcErrorCodes.InvalidRequest,
+                    $"{EchoedText.Of(context.Request.Method, MaxEchoedNameLength)} is not a method of MCP's HTTP transport: use {McpMethods}.");
+            }
+
+            return JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status404NotFound, JsonRpcErrorCodes.UnknownServer,
+                $"Unknown MCP server '{EchoedText.Of(server, MaxEchoedNameLength)}'. GET /api/v1/services lists the servers this gateway serves.");
+        })
             .RequireCors(McpCorsPolicyProvider.PolicyName); // so that a browser client can read why
         app.MapReverseProxy(UseProxySteps);
         return app;
