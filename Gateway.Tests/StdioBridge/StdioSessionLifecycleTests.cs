@@ -90,10 +90,7 @@ public sealed class StdioSessionLifecycleTests
     {
         await using var gateway = await TestGateway.StartAsync(new RoutesYaml().StdioServer("test", StdioCommand.TestServer, "maxProcesses: 1").ToString());
         await using var busy = await gateway.ConnectAsync("test");
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var call = busy.CallToolAsync("progress", new Dictionary<string, object?> { ["steps"] = 2, ["delayMs"] = 1500 },
-            new CallbackProgress(_ => started.TrySetResult()), cancellationToken: Ct).AsTask();
-        await started.Task.WaitAsync(Ct);
+        var call = await StartSlowCallAsync(busy);
 
         // More refusals than the breaker's minimum throughput: none counts as a failure of the server.
         for (var i = 0; i < 12; i++)
@@ -114,10 +111,7 @@ public sealed class StdioSessionLifecycleTests
     {
         await using var gateway = await TestGateway.StartAsync(new RoutesYaml().StdioServer("test", StdioCommand.TestServer, "maxProcesses: 4", "maxSessionsPerCaller: 1").ToString());
         await using var busy = await gateway.ConnectAsync("test");
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var call = busy.CallToolAsync("progress", new Dictionary<string, object?> { ["steps"] = 2, ["delayMs"] = 1500 },
-            new CallbackProgress(_ => started.TrySetResult()), cancellationToken: Ct).AsTask();
-        await started.Task.WaitAsync(Ct);
+        var call = await StartSlowCallAsync(busy);
 
         // The bridge believes only the gateway about who is calling; a caller that names itself anew each time is still one caller.
         for (var i = 0; i < 12; i++)
@@ -288,6 +282,16 @@ public sealed class StdioSessionLifecycleTests
         await using var client = await gateway.ConnectAsync("test", protocolVersion: null);
 
         Assert.Equal("negotiated", await EchoAsync(client, "negotiated"));
+    }
+
+    /// <summary>Starts a call that keeps the session's process busy for 1.5 s, once its first progress has arrived.</summary>
+    private static async Task<Task> StartSlowCallAsync(McpClient client)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var call = client.CallToolAsync("progress", new Dictionary<string, object?> { ["steps"] = 2, ["delayMs"] = 1500 },
+            new CallbackProgress(_ => started.TrySetResult()), cancellationToken: Ct).AsTask();
+        await started.Task.WaitAsync(Ct);
+        return call;
     }
 
     private static async Task<int> PidAsync(McpClient client)
