@@ -1,5 +1,6 @@
 using Gateway.StdioBridge.Hosting;
 using Gateway.Transforms.Configuration;
+using Gateway.Transforms.Forwarding;
 
 namespace Gateway.Proxy.Hosting;
 
@@ -30,7 +31,11 @@ public static class GatewayApplication
 
         var loggingProblems = BridgeLoggingVariables.Apply(builder);
         AppContext.SetSwitch(RejectBareLineFeedsSwitch, true);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.RequestHeaderEncodingSelector = ConnectionHeaderEncoding.For;
+        });
 
         var routesFile = new RoutesFile(settings.RoutesPath);
         AddRoutesFile(builder.Configuration, routesFile);

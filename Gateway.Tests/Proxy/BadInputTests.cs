@@ -114,6 +114,20 @@ public sealed class BadInputTests : IAsyncLifetime
         Assert.Equal("three", forwarded["X-Kept"]);
     }
 
+    [Theory]
+    [InlineData("keep-alive, X-Secret-Hop")]
+    [InlineData("X-Secret-Hop, close")]
+    public async Task ConnectionHeader_NamingHeadersBesideAnOptionKestrelRewrites_Is400_AndNothingIsForwarded(string connection)
+    {
+        var body = RawMcp.Initialize;
+        var status = await RawHttp.SendAsync(_gateway.BaseAddress,
+            "POST /mcp/demo HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n" +
+            $"Connection: {connection}\r\nX-Secret-Hop: one\r\nContent-Length: {body.Length}\r\n\r\n{body}");
+
+        Assert.StartsWith("HTTP/1.1 400", status, StringComparison.Ordinal);
+        Assert.Empty(_upstream.Requests);
+    }
+
     [Fact]
     public async Task BodyOverLimit_WithContentLength_Is413()
     {
