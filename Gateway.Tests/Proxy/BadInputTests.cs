@@ -5,30 +5,46 @@ using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Proxy;
 
-/// <summary>Each bad input gets its documented answer, and the upstream never sees it.</summary>
-public sealed class BadInputTests : IAsyncLifetime
+/// <summary>The upstream and gateway the tests of <see cref="BadInputTests"/> share: what the gateway refuses leaves no state.</summary>
+public sealed class RefusingGateway : IAsyncLifetime
 {
-    private TestUpstream _upstream = null!;
-    private TestGateway _gateway = null!;
+    public TestUpstream Upstream { get; private set; } = null!;
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    public TestGateway Gateway { get; private set; } = null!;
 
     public async ValueTask InitializeAsync()
     {
-        _upstream = await TestUpstream.StartAsync("a");
+        Upstream = await TestUpstream.StartAsync("a");
         // No active health probes: the upstream must see nothing at all of what the gateway refuses.
-        _gateway = await TestGateway.StartAsync(new RoutesYaml()
-            .Server("demo", _upstream, RoutesYaml.NoProbes)
-            .Server("small", _upstream, RoutesYaml.NoProbes, "maxRequestBodyBytes: 2048")
+        Gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("demo", Upstream, RoutesYaml.NoProbes)
+            .Server("small", Upstream, RoutesYaml.NoProbes, "maxRequestBodyBytes: 2048")
             .Gateway("allowedOrigins: ['https://app.example.com']")
             .ToString());
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _gateway.DisposeAsync();
-        await _upstream.DisposeAsync();
+        await Gateway.DisposeAsync();
+        await Upstream.DisposeAsync();
     }
+}
+
+/// <summary>Each bad input gets its documented answer, and the upstream never sees it.</summary>
+public sealed class BadInputTests : IClassFixture<RefusingGateway>
+{
+    private readonly TestUpstream _upstream;
+    private readonly TestGateway _gateway;
+
+    public BadInputTests(RefusingGateway shared)
+    {
+        (_upstream, _gateway) = (shared.Upstream, shared.Gateway);
+
+        // The tests of a class run one after the other: what the upstream saw is this test's alone.
+        _upstream.Requests.Clear();
+    }
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Theory]
     [InlineData("/mcp/nope")]
