@@ -104,13 +104,19 @@ internal static partial class StdioBridgeEndpoints
                 context.Response.StatusCode = StatusCodes.Status202Accepted;
             }
         }
-        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested && session.ExitReason is { } reason)
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
         {
-            // The process exited and its session closed while this message was being handed over.
+            // The session closed while this message was being handed over: its process exited, or it was ended
+            // (DELETE, idleness, room for another), which its client learns as for any ended session.
             if (!context.Response.HasStarted)
             {
-                await JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status502BadGateway, JsonRpcErrorCodes.UpstreamUnavailable,
-                    $"The MCP server process of '{server}' {reason}.", IdOf(message)).ConfigureAwait(false);
+                context.Response.Headers.Remove(McpHeaders.SessionId);
+                context.Response.Headers.CacheControl = default;
+                context.Response.Headers.ContentEncoding = default;
+                await (session.ExitReason is { } reason
+                    ? JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status502BadGateway, JsonRpcErrorCodes.UpstreamUnavailable,
+                        $"The MCP server process of '{server}' {reason}.", IdOf(message))
+                    : SessionNotFound(context, IdOf(message))).ConfigureAwait(false);
             }
         }
         finally

@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using Gateway.StdioBridge.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
 using ModelContextProtocol.Client;
 
 namespace Gateway.StdioBridge.Processes;
@@ -25,9 +24,7 @@ internal sealed partial class StdioProcessLauncher(ILoggerFactory loggerFactory)
                 ShutdownTimeout = options.ShutdownGrace,
                 StandardErrorLines = line => LogStandardError(_logger, server, process?.SessionId ?? "-", line),
             },
-            // The bridge reports a start failure or an exit itself, in one line with its cause; the transport's own
-            // log would repeat each with a stack trace.
-            NullLoggerFactory.Instance);
+            new OneLineLoggerFactory(loggerFactory));
         try
         {
             process = new StdioProcess(server, await transport.ConnectAsync(cancellationToken).ConfigureAwait(false));

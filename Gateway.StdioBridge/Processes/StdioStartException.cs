@@ -13,12 +13,18 @@ internal sealed class StdioStartException(string server, StdioServerOptions opti
 
     private static string Describe(string server, StdioServerOptions options, Win32Exception cause)
     {
-        var where = options.WorkingDirectory is { } directory ? $" (working directory '{directory}')" : "";
-        return cause.NativeErrorCode switch
+        var start = $"The MCP server process of '{server}' could not be started: ";
+        if (options.WorkingDirectory is { } directory && !Directory.Exists(directory))
         {
-            NotFound => $"The MCP server process of '{server}' could not be started: the command '{options.Command}' was not found on the gateway's PATH{where}.",
-            PermissionDenied => $"The MCP server process of '{server}' could not be started: the command '{options.Command}' is not executable{where}.",
-            _ => $"The MCP server process of '{server}' could not be started: {cause.Message}",
+            // The runtime reports a missing working directory as a missing program.
+            return start + $"its working directory '{directory}' does not exist.";
+        }
+
+        return start + cause.NativeErrorCode switch
+        {
+            NotFound => $"the command '{options.Command}' was not found on the gateway's PATH (or, for a script, its interpreter was not).",
+            PermissionDenied => $"the command '{options.Command}' is not executable.",
+            _ => cause.Message,
         };
     }
 }

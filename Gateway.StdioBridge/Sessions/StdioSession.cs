@@ -59,7 +59,7 @@ internal sealed partial class StdioSession : IAsyncDisposable
     /// <summary>Completes when the process has exited and every pending request was answered with an error.</summary>
     public Task ProcessExited => _upstreamEnded.Task;
 
-    /// <summary>Why the process stopped ("exited with code 3; its last stderr lines: …"); null while it runs.</summary>
+    /// <summary>Why the process stopped ("exited with code 3; its last stderr lines: …"); null while it runs, and when it was stopped because the session ended.</summary>
     public string? ExitReason => _exitReason;
 
     /// <summary>Whether a POST of the session is being answered now.</summary>
@@ -185,9 +185,10 @@ internal sealed partial class StdioSession : IAsyncDisposable
     /// <param name="reason">How it ended, from <see cref="Processes.StdioExit.Describe(Exception)"/>.</param>
     public async Task UpstreamEndedAsync(string reason)
     {
-        _exitReason = reason;
+        // A process stopped because its session was ended has not "exited" for anyone.
         if (!_ended.IsCancellationRequested)
         {
+            _exitReason = reason;
             LogProcessExited(_logger, Upstream.Server, Id, reason, _pending.Count);
             foreach (var id in _pending.Keys)
             {

@@ -34,8 +34,10 @@ internal sealed partial class StdioSessionRegistry(StdioProcessPool pool, TimePr
     public async Task<SessionStart> StartAsync(string server, StdioServerOptions options, string caller, bool oneShot, CancellationToken cancellationToken)
     {
         var perCaller = !oneShot && options.LimitsSessionsPerCaller;
-        if (perCaller && !TryCountSession(server, caller, options.MaxSessionsPerCaller)
-            && !(await EndLongestIdleAsync(server, caller, options).ConfigureAwait(false) && TryCountSession(server, caller, options.MaxSessionsPerCaller)))
+
+        // At its limit, the caller's session that is ended hands its place to the new one, so that no other request
+        // of the caller can take it in between.
+        if (perCaller && !TryCountSession(server, caller, options.MaxSessionsPerCaller) && !await EndLongestIdleAsync(server, caller, options).ConfigureAwait(false))
         {
             return new SessionStart(null, SessionRefusal.CallerAtLimit);
         }
@@ -113,31 +115,36 @@ internal sealed partial class StdioSessionRegistry(StdioProcessPool pool, TimePr
                 : null;
 
     /// <summary>
-    /// Ends the session of <paramref name="server"/> (and of <paramref name="caller"/>, when given) idle the longest;
-    /// false when every one has a request in flight.
+    /// Ends the session of <paramref name="server"/> idle the longest, of <paramref name="caller"/> when given (its
+    /// place in the caller's count then goes to the caller's new session); false when every one has a request in flight.
     /// </summary>
     private async Task<bool> EndLongestIdleAsync(string server, string? caller, StdioServerOptions options)
     {
         var idle = _sessions
             .Where(s => s.Value.Server == server && (caller is null || s.Value.Caller == caller) && !s.Value.Session.HasRequestInFlight)
             .OrderBy(s => s.Value.Session.LastActivityTicks)
-            .Select(s => s.Key)
-            .FirstOrDefault();
-        if (idle is null)
+            .Select(s => s.Key);
+
+        // Another start may be ending the same session: the one that removes it ends it, the other takes the next.
+        foreach (var id in idle)
         {
-            return false;
+            if (_sessions.TryRemove(id, out var entry))
+            {
+                if (caller is null)
+                {
+                    LogMakingRoom(_logger, server, id, options.MaxProcesses);
+                }
+                else
+                {
+                    LogMakingRoomForCaller(_logger, server, id, options.MaxSessionsPerCaller);
+                }
+
+                await EndRemovedAsync(entry, TimeSpan.Zero, releaseCallerPlace: caller is null).ConfigureAwait(false);
+                return true;
+            }
         }
 
-        if (caller is null)
-        {
-            LogMakingRoom(_logger, server, idle, options.MaxProcesses);
-        }
-        else
-        {
-            LogMakingRoomForCaller(_logger, server, idle, options.MaxSessionsPerCaller);
-        }
-
-        return await EndAsync(idle).ConfigureAwait(false);
+        return false;
     }
 
     /// <summary>Finds a live session of <paramref name="server"/>.</summary>
@@ -156,19 +163,31 @@ internal sealed partial class StdioSessionRegistry(StdioProcessPool pool, TimePr
             return false;
         }
 
-        if (drainTimeout > TimeSpan.Zero)
-        {
-            await entry.Session.DrainAsync(drainTimeout).ConfigureAwait(false);
-        }
-
-        await entry.Session.DisposeAsync().ConfigureAwait(false);
-        if (entry.Caller is not null)
-        {
-            UncountSession(entry.Server, entry.Caller);
-        }
-
-        LogSessionEnded(_logger, entry.Server, sessionId);
+        await EndRemovedAsync(entry, drainTimeout, releaseCallerPlace: true).ConfigureAwait(false);
         return true;
+    }
+
+    private async Task EndRemovedAsync(Entry entry, TimeSpan drainTimeout, bool releaseCallerPlace)
+    {
+        try
+        {
+            if (drainTimeout > TimeSpan.Zero)
+            {
+                await entry.Session.DrainAsync(drainTimeout).ConfigureAwait(false);
+            }
+
+            await entry.Session.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // Whatever stopping the process did: a place never freed would count against the caller for good.
+            if (releaseCallerPlace && entry.Caller is not null)
+            {
+                UncountSession(entry.Server, entry.Caller);
+            }
+
+            LogSessionEnded(_logger, entry.Server, entry.Session.Id);
+        }
     }
 
     /// <summary>The running shared process of a server, started (within its process limit) if there is none.</summary>
@@ -244,18 +263,4 @@ internal sealed partial class StdioSessionRegistry(StdioProcessPool pool, TimePr
 
     // Caller: whose session it is, when it counts towards that caller's limit.
     private sealed record Entry(string Server, string? Caller, TimeSpan IdleTimeout, StdioSession Session);
-}
-
-/// <summary>A started session, or why none was started.</summary>
-internal readonly record struct SessionStart(StdioSession? Session, SessionRefusal Refusal);
-
-internal enum SessionRefusal
-{
-    None,
-
-    /// <summary>Every process the server may run is answering a request.</summary>
-    ServerBusy,
-
-    /// <summary>The caller has as many sessions of the server as it may, each answering a request.</summary>
-    CallerAtLimit,
 }

@@ -37,6 +37,10 @@ public sealed class YamlSyntaxTests
     }
 
     [Fact]
+    public void KeysThatAreNoPlainValues_AreNotComparedAsDuplicates() =>
+        Assert.Empty(YamlSyntax.Problems("map:\n  ? [a, b]\n  : 1\n  ? [c]\n  : 2\n"));
+
+    [Fact]
     public void SameKeyInDifferentMappings_IsNoDuplicate() =>
         Assert.Empty(YamlSyntax.Problems("servers:\n  a: { transport: http }\n  b: { transport: http }\nlist:\n  - { name: x }\n  - { name: x }\n"));
 }

@@ -64,7 +64,7 @@ public sealed class CorsTests(CorsTests.Gateway fixture) : IClassFixture<CorsTes
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Single(response.Headers.GetValues("Mcp-Session-Id"));
         Assert.Equal(AllowedOrigin, Header(response, "Access-Control-Allow-Origin"));
-        Assert.Equal(["Mcp-Session-Id", "WWW-Authenticate"], HeaderList(response, "Access-Control-Expose-Headers"));
+        Assert.Equal(["Mcp-Session-Id", "WWW-Authenticate", "Retry-After", "Allow"], HeaderList(response, "Access-Control-Expose-Headers"));
         Assert.False(response.Headers.Contains("Access-Control-Allow-Credentials"));
     }
 

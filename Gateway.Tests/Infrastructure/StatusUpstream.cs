@@ -22,7 +22,8 @@ public sealed class StatusUpstream : IAsyncDisposable
 
     public int Requests => Volatile.Read(ref _requests);
 
-    public static async Task<StatusUpstream> StartAsync(int status, int port)
+    /// <summary>Starts one that answers with <paramref name="status"/> and each of <paramref name="headers"/> (<c>Name: value</c>).</summary>
+    public static async Task<StatusUpstream> StartAsync(int status, int port, params string[] headers)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
@@ -33,6 +34,12 @@ public sealed class StatusUpstream : IAsyncDisposable
         {
             Interlocked.Increment(ref upstream!._requests);
             context.Response.StatusCode = status;
+            foreach (var header in headers)
+            {
+                var (name, value) = (header[..header.IndexOf(':', StringComparison.Ordinal)], header[(header.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim());
+                context.Response.Headers[name] = value;
+            }
+
             return Task.CompletedTask;
         });
         await app.StartAsync();

@@ -14,6 +14,24 @@ public sealed class CircuitBreakerTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
+    public async Task HttpUpstreamSendingTheBridgesBusyMarker_StillCountsItsFailures_AndTheMarkerIsDropped()
+    {
+        await using var broken = await StatusUpstream.StartAsync(StatusCodes.Status503ServiceUnavailable, UpstreamPort.Free(), "X-Stdio-Bridge-Busy: -31007");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().Server("demo", [broken.Endpoint], RoutesYaml.NoProbes, Breaker).ToString());
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var failed = await InitializeAsync(gateway, "demo");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.StatusCode);
+            Assert.False(failed.Headers.Contains("X-Stdio-Bridge-Busy"));
+        }
+
+        using var refused = await InitializeAsync(gateway, "demo");
+        await RawMcp.AssertErrorAsync(refused, HttpStatusCode.ServiceUnavailable, JsonRpcErrorCodes.UpstreamCircuitOpen, id: "1");
+        Assert.Equal(3, broken.Requests);
+    }
+
+    [Fact]
     public async Task FailingUpstream_OpensTheCircuit_FailsFastWithoutTraffic_ThenClosesAfterRecovery()
     {
         var port = UpstreamPort.Free();

@@ -1,5 +1,6 @@
 extern alias bridge;
 using bridge::Gateway.StdioBridge.Sessions;
+using Gateway.Mcp;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 
@@ -45,6 +46,27 @@ public sealed class StdioCallerLimitTests : IAsyncDisposable
         Assert.Same(third, _bridge.Registry.Find(Server, third.Id));
         Assert.Same(bobs, _bridge.Registry.Find(Server, bobs.Id));
         Assert.Equal(3, _bridge.Pool.CountOf(Server));
+    }
+
+    [Fact]
+    public async Task SessionsThatEnded_FreeTheirPlaces_WhicheverWayTheyEnded()
+    {
+        var deleted = await _bridge.StartAsync("alice");
+        var crashed = await _bridge.StartAsync("alice");
+
+        Assert.True(await _bridge.Registry.EndAsync(deleted.Id));
+        var crash = await DirectStdioSessions.CallAsync(crashed, RawMcp.CallTool("crash", id: 9));
+        Assert.Equal(JsonRpcErrorCodes.UpstreamUnavailable, crash.GetProperty("error").GetProperty("code").GetInt32());
+
+        await Eventually.TrueAsync(() => Task.FromResult(_bridge.Registry.Find(Server, crashed.Id) is null));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var first = await _bridge.StartAsync("alice");
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var second = await _bridge.StartAsync("alice");
+
+        // Two places free: neither new session ended the other.
+        Assert.Same(first, _bridge.Registry.Find(Server, first.Id));
+        Assert.Same(second, _bridge.Registry.Find(Server, second.Id));
     }
 
     [Fact]

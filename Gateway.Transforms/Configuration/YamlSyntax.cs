@@ -93,9 +93,10 @@ internal static class YamlSyntax
             return Join(parent.Path, key);
         }
 
+        // A key that is no plain scalar (a list, an alias) is no configuration key: nothing to compare it with.
         key = (node as Scalar)?.Value ?? "?";
         var line = checked((int)node.Start.Line);
-        if (!parent.Keys.TryAdd(key, line))
+        if (node is Scalar && !parent.Keys.TryAdd(key, line))
         {
             problems.Add($"{Join(parent.Path, key)}: given twice, at line {parent.Keys[key]} and line {line}. Keep one.");
         }

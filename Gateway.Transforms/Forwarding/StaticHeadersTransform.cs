@@ -44,7 +44,11 @@ internal sealed class StaticHeadersTransform(UpstreamAddresses addresses) : Requ
             RemoveHeader(context, UpstreamAddresses.BridgeAccessKeyHeader);
             AddHeader(context, UpstreamAddresses.BridgeAccessKeyHeader, key);
             RemoveHeader(context, StdioBridgeHost.CallerHeader);
-            AddHeader(context, StdioBridgeHost.CallerHeader, request.CallerKey);
+            if (request.Envelope?.Method == "initialize")
+            {
+                // Only a new session counts against the caller's limit; the key is not worked out for other requests.
+                AddHeader(context, StdioBridgeHost.CallerHeader, request.CallerKey);
+            }
         }
 
         return ValueTask.CompletedTask;

@@ -34,7 +34,8 @@ internal sealed class McpCorsPolicyProvider(RoutesConfigStore routes, OriginPoli
     private static readonly string[] RequestHeaders =
         [HeaderNames.Authorization, HeaderNames.ContentType, McpHeaders.SessionId, McpHeaders.ProtocolVersion, McpHeaders.LastEventId, McpHeaders.Method, McpHeaders.Name];
 
-    private static readonly string[] ExposedHeaders = [McpHeaders.SessionId, HeaderNames.WWWAuthenticate];
+    // Retry-After and Allow too, so that a page can act on the gateway's 429, 503 and 405 as any client does.
+    private static readonly string[] ExposedHeaders = [McpHeaders.SessionId, HeaderNames.WWWAuthenticate, HeaderNames.RetryAfter, HeaderNames.Allow];
 
     // Keyed by the snapshot itself: a replaced snapshot's policy goes when the last request holding it ends.
     private readonly ConditionalWeakTable<GatewayOptions, CorsPolicy> _policies = new();
@@ -50,7 +51,7 @@ internal sealed class McpCorsPolicyProvider(RoutesConfigStore routes, OriginPoli
         // The request's own snapshot, the one the Origin check reads, so that the two always decide alike.
         var gateway = context.Features.Get<McpRequestContext>()?.Gateway ?? routes.Current.Gateway;
         var policy = _policies.GetOrAdd(gateway, static (gateway, origins) => Build(gateway, origins), origins);
-        return Task.FromResult<CorsPolicy?>(WithRequestedParameterHeaders(policy, context.Request.Headers));
+        return Task.FromResult<CorsPolicy?>(HttpMethods.IsOptions(context.Request.Method) ? WithRequestedParameterHeaders(policy, context.Request.Headers) : policy);
     }
 
     private static CorsPolicy Build(GatewayOptions gateway, OriginPolicy origins) => new CorsPolicyBuilder()
@@ -63,7 +64,7 @@ internal sealed class McpCorsPolicyProvider(RoutesConfigStore routes, OriginPoli
 
     private static CorsPolicy WithRequestedParameterHeaders(CorsPolicy policy, IHeaderDictionary headers)
     {
-        // Only preflights carry the headers the page means to send.
+        // Only preflights (OPTIONS) carry the headers the page means to send.
         string[] parameters = [.. headers.GetCommaSeparatedValues(CorsConstants.AccessControlRequestHeaders).Where(IsParameterHeader)];
         return parameters.Length == 0 ? policy : new CorsPolicyBuilder(policy).WithHeaders(parameters).Build();
     }

@@ -31,8 +31,10 @@ internal static class TrustedProxies
         return IPNetwork.TryParse(entry, out network);
     }
 
-    public static IServiceCollection AddTrustedProxies(this IServiceCollection services, IReadOnlyList<string> proxies) =>
-        services.Configure<ForwardedHeadersOptions>(options =>
+    public static IServiceCollection AddTrustedProxies(this IServiceCollection services, IReadOnlyList<string> proxies)
+    {
+        ArgumentNullException.ThrowIfNull(proxies);
+        return services.Configure<ForwardedHeadersOptions>(options =>
         {
             options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
 
@@ -50,11 +52,13 @@ internal static class TrustedProxies
             // Every trusted hop of a chain (load balancer, then ingress) is walked back; the first untrusted one stops it.
             options.ForwardLimit = null;
         });
+    }
 
     /// <summary>Takes the forwarded headers of trusted proxies, when any are configured; nothing is believed otherwise.</summary>
     public static WebApplication UseTrustedProxies(this WebApplication app, IReadOnlyList<string> proxies)
     {
         ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(proxies);
         if (proxies.Count > 0)
         {
             app.UseForwardedHeaders();

@@ -96,7 +96,19 @@ internal sealed partial class IssuerConfigurationManager : BaseConfigurationMana
             }
 
             _lastAttemptAt = _time.GetTimestamp();
-            _fetch = FetchAsync();
+
+            // The fetch is shared: what it does after its first await must not run in the context (trace, log scopes,
+            // async-locals) of the request that happened to start it.
+            var flow = ExecutionContext.IsFlowSuppressed() ? (AsyncFlowControl?)null : ExecutionContext.SuppressFlow();
+            try
+            {
+                _fetch = FetchAsync();
+            }
+            finally
+            {
+                flow?.Undo();
+            }
+
             return _fetch;
         }
     }

@@ -24,6 +24,10 @@ public static class McpPipeline
 {
     private const int MaxEchoedNameLength = 64;
     private const string RealIpHeader = "X-Real-IP";
+
+    // Where ASP.NET Core's forwarded-headers middleware keeps the proxy's own address and scheme (gateway.trustedProxies).
+    private const string OriginalForHeader = "X-Original-For";
+    private const string OriginalProtoHeader = "X-Original-Proto";
     private const string McpMethods = "POST, GET, DELETE";
 
     /// <summary>Serves every configured server at <c>/mcp/&lt;name&gt;</c>, and a JSON-RPC 404 for any other name there.</summary>
@@ -85,6 +89,8 @@ public static class McpPipeline
         context.AddRequestHeaderRemove(HeaderNames.Authorization);
         context.AddRequestHeaderRemove(HeaderNames.Cookie);
         context.AddRequestHeaderRemove(RealIpHeader);
+        context.AddRequestHeaderRemove(OriginalForHeader);
+        context.AddRequestHeaderRemove(OriginalProtoHeader);
         context.RequestTransforms.Add(transforms.ConnectionNominatedRequest);
         context.RequestTransforms.Add(transforms.StaticHeaders);  // servers.<name>.headers, after the caller's own were removed
         context.RequestTransforms.Add(transforms.UpstreamToken);  // upstreamAuth; when no token can be had, answers the caller

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using Gateway.Mcp;
 using Gateway.Transforms.Configuration;
 using Gateway.Transforms.Guard;
@@ -38,9 +39,23 @@ internal sealed class McpRequestContext(string server, McpServerOptions options,
 
     /// <summary>
     /// The caller as per-caller limits know them (rate limits, stdio sessions): <see cref="McpCaller.Id"/>, or for an
-    /// anonymous caller a hash of the connection's address (never X-Forwarded-For).
+    /// anonymous caller a hash of its address: the connection's, or behind <c>gateway.trustedProxies</c> the one they
+    /// name. An IPv6 address counts by its /64, which one client holds whole, so that it cannot be many callers.
     /// </summary>
-    public string CallerKey => Caller.IsAuthenticated ? Caller.Id : _addressKey ??= Sha256Text.Hex("ip:" + remoteAddress, bytes: 16);
+    public string CallerKey => Caller.IsAuthenticated ? Caller.Id : _addressKey ??= Sha256Text.Hex("ip:" + ClientNetwork(remoteAddress), bytes: 16);
+
+    internal static string? ClientNetwork(IPAddress? address)
+    {
+        if (address is not { AddressFamily: AddressFamily.InterNetworkV6, IsIPv4MappedToIPv6: false })
+        {
+            return address?.ToString();
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes) + "/64";
+    }
 
     /// <summary>A POST's JSON-RPC message, once the guard has read it; null for GET and DELETE.</summary>
     public JsonRpcEnvelope? Envelope { get; internal set; }

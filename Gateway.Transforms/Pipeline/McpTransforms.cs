@@ -10,7 +10,8 @@ namespace Gateway.Transforms.Pipeline;
 /// The gateway's own transforms, one instance each for every route: they keep no per-route state and read the
 /// request's <see cref="McpRequestContext"/>, so a route built before a reload still applies the options in force.
 /// </summary>
-internal sealed class McpTransforms(StaticHeadersTransform staticHeaders, UpstreamTokenTransform upstreamToken, SessionIdResponseTransform sessionIdResponse, EventStreamStartTransform eventStreamStart)
+internal sealed class McpTransforms(
+    StaticHeadersTransform staticHeaders, UpstreamTokenTransform upstreamToken, BridgeBusyTransform bridgeBusy, SessionIdResponseTransform sessionIdResponse, EventStreamStartTransform eventStreamStart)
 {
     public ConnectionNominatedRequestHeadersTransform ConnectionNominatedRequest { get; } = new();
 
@@ -24,7 +25,7 @@ internal sealed class McpTransforms(StaticHeadersTransform staticHeaders, Upstre
 
     public ConnectionNominatedResponseHeadersTransform ConnectionNominatedResponse { get; } = new();
 
-    public BridgeBusyTransform BridgeBusy { get; } = new();
+    public BridgeBusyTransform BridgeBusy { get; } = bridgeBusy;
 
     public SessionIdResponseTransform SessionIdResponse { get; } = sessionIdResponse;
 

@@ -30,6 +30,7 @@ public static class McpTransformsExtensions
         services.AddSingleton<UpstreamTokenCache>();
         services.AddHybridCache().AddSerializer<UpstreamToken, ProtectedTokenSerializer>();
         services.AddSingleton<StaticHeadersTransform>();
+        services.AddSingleton<BridgeBusyTransform>();
         services.AddSingleton<UpstreamTokenTransform>();
         services.AddSingleton<SessionIdResponseTransform>();
         services.AddSingleton<EventStreamStartTransform>();
