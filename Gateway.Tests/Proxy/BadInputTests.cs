@@ -144,6 +144,20 @@ public sealed class BadInputTests : IClassFixture<RefusingGateway>
         Assert.Empty(_upstream.Requests);
     }
 
+    [Theory]
+    [InlineData("keep-alive, TE")]
+    [InlineData("Upgrade, HTTP2-Settings")]
+    public async Task ConnectionHeader_NamingOnlyHeadersThatStayWithThisHopAnyway_IsServed(string connection)
+    {
+        var body = RawMcp.Initialize;
+        var status = await RawHttp.SendAsync(_gateway.BaseAddress,
+            "POST /mcp/demo HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n" +
+            $"Connection: {connection}\r\nTE: trailers\r\nContent-Length: {body.Length}\r\n\r\n{body}");
+
+        Assert.StartsWith("HTTP/1.1 200", status, StringComparison.Ordinal);
+        Assert.False(Assert.Single(_upstream.Posts).Headers.ContainsKey("TE"));
+    }
+
     [Fact]
     public async Task BodyOverLimit_WithContentLength_Is413()
     {

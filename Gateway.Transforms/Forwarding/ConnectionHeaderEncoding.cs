@@ -1,4 +1,6 @@
+using System.Collections.Frozen;
 using System.Text;
+using Microsoft.Net.Http.Headers;
 
 namespace Gateway.Transforms.Forwarding;
 
@@ -15,6 +17,14 @@ internal sealed class ConnectionHeaderEncoding : Encoding
 
     private static readonly Encoding Ascii = GetEncoding("us-ascii", EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
 
+    // The options Kestrel recognises (and may keep alone), and headers that never leave this hop whatever the
+    // Connection header says (YARP drops them): neither is a name that could be lost.
+    private static readonly FrozenSet<string> NeverForwarded = new[]
+    {
+        "keep-alive", "close", "upgrade", HeaderNames.TE, HeaderNames.Trailer, HeaderNames.TransferEncoding, HeaderNames.KeepAlive,
+        HeaderNames.ProxyConnection, "HTTP2-Settings",
+    }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Kestrel's choice of decoding per request header: this one for <c>Connection</c>, its default for the others.</summary>
     public static Encoding? For(string headerName) => string.Equals(headerName, "Connection", StringComparison.OrdinalIgnoreCase) ? Instance : null;
 
@@ -30,9 +40,7 @@ internal sealed class ConnectionHeaderEncoding : Encoding
         var (known, nominated) = (false, false);
         foreach (var token in new string(chars, charIndex, written).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
-            var option = token.Equals("keep-alive", StringComparison.OrdinalIgnoreCase) || token.Equals("close", StringComparison.OrdinalIgnoreCase)
-                || token.Equals("upgrade", StringComparison.OrdinalIgnoreCase);
-            (known, nominated) = (known || option, nominated || !option);
+            (known, nominated) = (known || IsOption(token), nominated || !NeverForwarded.Contains(token));
         }
 
         if (known && nominated)
@@ -42,6 +50,9 @@ internal sealed class ConnectionHeaderEncoding : Encoding
 
         return written;
     }
+
+    private static bool IsOption(string token) =>
+        token.Equals("keep-alive", StringComparison.OrdinalIgnoreCase) || token.Equals("close", StringComparison.OrdinalIgnoreCase) || token.Equals("upgrade", StringComparison.OrdinalIgnoreCase);
 
     public override int GetMaxByteCount(int charCount) => Ascii.GetMaxByteCount(charCount);
 
