@@ -1,6 +1,11 @@
 using Gateway.Proxy.Hosting;
 using Gateway.Transforms.Configuration;
 
+if (AuditVerifyCommand.IsRequested(args))
+{
+    return await AuditVerifyCommand.RunAsync(args, Console.Out).ConfigureAwait(false);
+}
+
 try
 {
     await (await GatewayApplication.BuildAsync(args).ConfigureAwait(false)).RunAsync().ConfigureAwait(false);

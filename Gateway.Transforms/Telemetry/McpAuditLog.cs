@@ -7,7 +7,8 @@ namespace Gateway.Transforms.Telemetry;
 /// <summary>
 /// One structured event per MCP request, in the log category <see cref="Category"/> so that it can be routed to its
 /// own sink (with the JSON console formatter each event is one JSON object). Never tokens, never results, tool
-/// arguments only where a server opts in; the session id only hashed.
+/// arguments only where a server opts in; the session id only hashed. Each event is a link of this instance's
+/// <see cref="AuditChain"/>.
 /// </summary>
 internal sealed partial class McpAuditLog(ILoggerFactory loggers)
 {
@@ -16,11 +17,26 @@ internal sealed partial class McpAuditLog(ILoggerFactory loggers)
     private const int MaxArgumentsLength = 4096;
 
     private readonly ILogger _logger = loggers.CreateLogger(Category);
+    private readonly AuditChain _chain = new();
 
     public bool Enabled => _logger.IsEnabled(LogLevel.Information);
 
-    public void Write(in McpAuditEvent e) =>
-        LogRequest(_logger, e.Server, e.HttpMethod, e.McpMethod, e.Target, e.Status, e.ErrorCode, e.DurationMs, e.Issuer, e.Subject, e.Client, e.Session, e.RequestBytes, e.ResponseBytes, e.Arguments);
+    public void Write(in McpAuditEvent e)
+    {
+        if (!Enabled)
+        {
+            return;
+        }
+
+        // One order for the links and the log: the logger queues events as they are written, so the chain in the
+        // file is the chain as it was made.
+        lock (_chain)
+        {
+            var (sequence, hash) = _chain.Next(e);
+            LogRequest(_logger, e.Server, e.HttpMethod, e.McpMethod, e.Target, e.Status, e.ErrorCode, e.DurationMs, e.Issuer, e.Subject, e.Client, e.Session,
+                e.RequestBytes, e.ResponseBytes, e.Arguments, _chain.Instance, sequence, hash);
+        }
+    }
 
     /// <summary>The <c>params.arguments</c> of a <c>tools/call</c> body, as JSON cut to <see cref="MaxArgumentsLength"/> characters.</summary>
     public static string? ArgumentsOf(ReadOnlyMemory<byte> body)
@@ -54,10 +70,11 @@ internal sealed partial class McpAuditLog(ILoggerFactory loggers)
     }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message =
-        "mcp {Server} {HttpMethod} {McpMethod} {Target} -> {Status} {ErrorCode} in {DurationMs} ms; caller {Issuer} {Subject} {Client}; session {Session}; bytes {RequestBytes}/{ResponseBytes}; arguments {Arguments}")]
+        "mcp {Server} {HttpMethod} {McpMethod} {Target} -> {Status} {ErrorCode} in {DurationMs} ms; caller {Issuer} {Subject} {Client}; session {Session}; bytes {RequestBytes}/{ResponseBytes}; arguments {Arguments}; chain {Instance} #{Sequence} {Hash}")]
     private static partial void LogRequest(
         ILogger logger, string server, string httpMethod, string? mcpMethod, string? target, int status, int? errorCode, double durationMs,
-        string? issuer, string? subject, string? client, string? session, long requestBytes, long responseBytes, string? arguments);
+        string? issuer, string? subject, string? client, string? session, long requestBytes, long responseBytes, string? arguments,
+        string instance, long sequence, string hash);
 }
 
 /// <summary>What the audit log records of one MCP request.</summary>

@@ -1,0 +1,92 @@
+using System.Buffers;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace Gateway.Transforms.Telemetry;
+
+/// <summary>
+/// Checks an audit log written with the JSON console formatter (one JSON object a line; other lines and categories
+/// are skipped): each gateway instance's events must follow each other by sequence number from 1, each with the hash
+/// of its canonical record linked to the one before. Reports the first event that was changed, removed or moved.
+/// </summary>
+internal static class AuditChainVerifier
+{
+    /// <summary>The verdict: null when every chain is whole, else what is wrong and where.</summary>
+    public static AuditVerdict Verify(TextReader log)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        var chains = new Dictionary<string, (long Sequence, byte[] Hash)>(StringComparer.Ordinal);
+        var canonical = new ArrayBufferWriter<byte>(512);
+        var events = 0;
+        var lineNumber = 0;
+        while (log.ReadLine() is { } line)
+        {
+            lineNumber++;
+            if (StateOf(line) is not { } state || !state.TryGetProperty("Hash", out var hashElement)
+                || !state.TryGetProperty("Instance", out var instanceElement) || !state.TryGetProperty("Sequence", out var sequenceElement)
+                || instanceElement.GetString() is not { } instance || !sequenceElement.TryGetInt64(out var sequence))
+            {
+                continue;
+            }
+
+            events++;
+            var (previousSequence, previousHash) = chains.GetValueOrDefault(instance, (0, new byte[SHA256.HashSizeInBytes]));
+            if (sequence != previousSequence + 1)
+            {
+                var missing = sequence - previousSequence == 2 ? $"#{previousSequence + 1} is" : $"#{previousSequence + 1} to #{sequence - 1} are";
+                var what = sequence <= previousSequence
+                    ? $"comes after event #{previousSequence}: events were moved"
+                    : $"follows event #{previousSequence}: {missing} not here (removed, or moved)";
+                return AuditVerdict.Broken(lineNumber, $"event #{sequence} of instance {instance} {what}");
+            }
+
+            canonical.ResetWrittenCount();
+            using (var writer = new Utf8JsonWriter(canonical))
+            {
+                AuditRecord.Write(writer, state);
+            }
+
+            var hash = new byte[SHA256.HashSizeInBytes];
+            if (!string.Equals(AuditChain.Link(previousHash, canonical.WrittenSpan, hash), hashElement.GetString(), StringComparison.Ordinal))
+            {
+                return AuditVerdict.Broken(lineNumber, $"event #{sequence} of instance {instance} was changed: its hash does not match its fields and the event before it");
+            }
+
+            chains[instance] = (sequence, hash);
+        }
+
+        return AuditVerdict.Whole(events, chains.Count);
+    }
+
+    private static JsonElement? StateOf(string line)
+    {
+        if (!line.StartsWith('{'))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(line);
+            var root = document.RootElement;
+            return root.TryGetProperty("Category", out var category) && category.ValueEquals(McpAuditLog.Category) && root.TryGetProperty("State", out var state)
+                ? state.Clone()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>What <see cref="AuditChainVerifier"/> found.</summary>
+internal sealed record AuditVerdict(bool IsWhole, string Message)
+{
+    public static AuditVerdict Whole(int events, int chains) =>
+        new(true, string.Create(CultureInfo.InvariantCulture, $"Intact: {events} audit events in {chains} chain{(chains == 1 ? "" : "s")}."));
+
+    public static AuditVerdict Broken(int line, string what) =>
+        new(false, string.Create(CultureInfo.InvariantCulture, $"Line {line}: {what}."));
+}
