@@ -5,20 +5,28 @@ using Microsoft.Net.Http.Headers;
 namespace Gateway.Transforms.Forwarding;
 
 /// <summary>
-/// Decodes the <c>Connection</c> header for Kestrel (its <c>RequestHeaderEncodingSelector</c>), and refuses a value
-/// whose nominated headers Kestrel would lose: when the only options Kestrel knows in it are one of
-/// <c>keep-alive</c>, <c>close</c> or <c>upgrade</c>, Kestrel replaces the whole header with that option, so a header
-/// named beside it (<c>Connection: keep-alive, X-Hop</c>) could no longer be told to stay with this hop.
+/// Decodes the <c>Connection</c> header for Kestrel (its <c>RequestHeaderEncodingSelector</c>) so that the headers it
+/// names survive Kestrel's parsing: when the only option Kestrel knows in the request's <c>Connection</c> lines is one
+/// of <c>keep-alive</c>, <c>close</c> or <c>upgrade</c>, it replaces the whole header with that option, and a header
+/// named beside it (<c>Connection: keep-alive, X-Hop</c>, or <c>X-Hop</c> and <c>keep-alive</c> on two lines) could no
+/// longer be told to stay with this hop.
 /// </summary>
-/// <remarks>Kestrel answers a value it could not decode with 400, before any application code runs.</remarks>
+/// <remarks>
+/// A line that names such a header gets <c>close, keep-alive</c> added: two options, which Kestrel keeps as they are,
+/// whatever the request's other lines say. <c>close</c> ends the connection after the answer, a small price for a
+/// request that names hop-by-hop headers of its own; <see cref="ConnectionNominatedRequestHeadersTransform"/> then
+/// sees every name.
+/// </remarks>
 internal sealed class ConnectionHeaderEncoding : Encoding
 {
+    private const string KeptWhole = ", close, keep-alive";
+
     private static readonly ConnectionHeaderEncoding Instance = new();
 
     private static readonly Encoding Ascii = GetEncoding("us-ascii", EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
 
-    // The options Kestrel recognises (and may keep alone), and headers that never leave this hop whatever the
-    // Connection header says (YARP drops them): neither is a name that could be lost.
+    // Kestrel's options, and headers that never leave this hop whatever the Connection header says (YARP drops them):
+    // naming only these loses nothing.
     private static readonly FrozenSet<string> NeverForwarded = new[]
     {
         "keep-alive", "close", "upgrade", HeaderNames.TE, HeaderNames.Trailer, HeaderNames.TransferEncoding, HeaderNames.KeepAlive,
@@ -32,29 +40,35 @@ internal sealed class ConnectionHeaderEncoding : Encoding
 
     public override int GetBytes(char[] chars, int charIndex, int charCount, byte[] bytes, int byteIndex) => Ascii.GetBytes(chars, charIndex, charCount, bytes, byteIndex);
 
-    public override int GetCharCount(byte[] bytes, int index, int count) => Ascii.GetCharCount(bytes, index, count);
+    public override int GetCharCount(byte[] bytes, int index, int count) => Decode(bytes, index, count).Length;
 
     public override int GetChars(byte[] bytes, int byteIndex, int byteCount, char[] chars, int charIndex)
     {
-        var written = Ascii.GetChars(bytes, byteIndex, byteCount, chars, charIndex);
-        var (known, nominated) = (false, false);
-        foreach (var token in new string(chars, charIndex, written).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            (known, nominated) = (known || IsOption(token), nominated || !NeverForwarded.Contains(token));
-        }
-
-        if (known && nominated)
-        {
-            throw new DecoderFallbackException("A Connection header that names other headers beside keep-alive, close or upgrade.");
-        }
-
-        return written;
+        var value = Decode(bytes, byteIndex, byteCount);
+        value.CopyTo(0, chars, charIndex, value.Length);
+        return value.Length;
     }
-
-    private static bool IsOption(string token) =>
-        token.Equals("keep-alive", StringComparison.OrdinalIgnoreCase) || token.Equals("close", StringComparison.OrdinalIgnoreCase) || token.Equals("upgrade", StringComparison.OrdinalIgnoreCase);
 
     public override int GetMaxByteCount(int charCount) => Ascii.GetMaxByteCount(charCount);
 
-    public override int GetMaxCharCount(int byteCount) => Ascii.GetMaxCharCount(byteCount);
+    public override int GetMaxCharCount(int byteCount) => Ascii.GetMaxCharCount(byteCount) + KeptWhole.Length;
+
+    private static string Decode(byte[] bytes, int index, int count)
+    {
+        var value = Ascii.GetString(bytes, index, count);
+        return NamesForwardableHeaders(value) ? value + KeptWhole : value;
+    }
+
+    private static bool NamesForwardableHeaders(string value)
+    {
+        foreach (var token in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!NeverForwarded.Contains(token))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }
