@@ -340,6 +340,14 @@ public sealed class RoutesValidationTests
     }
 
     [Fact]
+    public void BlankToolPattern_IsReportedWithItsKey()
+    {
+        var error = Assert.Single(Load("servers: { demo: { destinations: [ { url: 'http://127.0.0.1:1/mcp' } ], tools: { deny: ['delete_*', ' '] } } }\n"));
+
+        Assert.StartsWith("servers.demo.tools.deny[1]: ' ' is no pattern.", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TrustedProxyThatIsNoAddress_IsReportedWithItsKey()
     {
         var errors = Load("servers: { demo: { destinations: [ { url: 'http://127.0.0.1:1/mcp' } ] } }\ngateway: { trustedProxies: ['10.0.0.0/8', '::1', 'proxy.internal'] }\n");

@@ -16,11 +16,11 @@ public sealed class AuditChainTests
 {
     private static readonly McpAuditEvent[] Events =
     [
-        new("demo", "POST", "initialize", null, 200, null, 12.5, "https://idp/realms/mcp", "alice", "inspector", null, 150, 420, null),
-        new("demo", "POST", "tools/call", "echo", 200, null, 3.125, "https://idp/realms/mcp", "alice", "inspector", "3f2a9c", 95, 180, """{"message":"café \"quoted\""}"""),
-        new("demo", "POST", "tools/call", "delete_everything", 403, -31009, 0.75, "https://idp/realms/mcp", "bob", null, "77aa01", 101, 160, null),
-        new("files", "GET", null, null, 200, null, 60000.001, null, null, null, "3f2a9c", 0, 2048, null),
-        new("demo", "DELETE", null, null, 204, null, 1, "https://idp/realms/mcp", "alice", "inspector", "3f2a9c", 0, 0, null),
+        new("demo", "POST", "initialize", null, 200, null, null, 12.5, "https://idp/realms/mcp", "alice", "inspector", null, 150, 420, null),
+        new("demo", "POST", "tools/call", "echo", 200, null, null, 3.125, "https://idp/realms/mcp", "alice", "inspector", "3f2a9c", 95, 180, """{"message":"café \"quoted\""}"""),
+        new("demo", "POST", "tools/call", "delete_everything", 403, -31009, null, 0.75, "https://idp/realms/mcp", "bob", null, "77aa01", 101, 160, null),
+        new("files", "GET", null, null, 200, -32602, "tools.deny 'delete_*'", 60000.001, null, null, null, "3f2a9c", 0, 2048, null),
+        new("demo", "DELETE", null, null, 204, null, null, 1, "https://idp/realms/mcp", "alice", "inspector", "3f2a9c", 0, 0, null),
     ];
 
     [Fact]

@@ -3,6 +3,7 @@ using Gateway.StdioBridge.Configuration;
 using Gateway.Transforms.Forwarding;
 using Gateway.Transforms.InboundAuth;
 using Gateway.Transforms.Limits;
+using Gateway.Transforms.Policy;
 using Gateway.Transforms.Resilience;
 using Gateway.Transforms.Telemetry;
 using Gateway.Transforms.UpstreamTokens;
@@ -44,6 +45,15 @@ public sealed record McpServerOptions
 
     /// <summary>When to stop sending to a destination that keeps failing.</summary>
     public CircuitBreakerOptions CircuitBreaker { get; init; } = new();
+
+    /// <summary>The tools any caller may use (globs on names): refused calls are answered as for an unknown tool.</summary>
+    public AccessListOptions Tools { get; init; } = new();
+
+    /// <summary>The resources any caller may read or subscribe to (globs on URIs).</summary>
+    public AccessListOptions Resources { get; init; } = new();
+
+    /// <summary>The prompts any caller may get (globs on names).</summary>
+    public AccessListOptions Prompts { get; init; } = new();
 
     /// <summary>What callers of this server must present.</summary>
     public ServerAuthOptions Auth { get; init; } = new();

@@ -13,6 +13,9 @@ internal static class JsonRpcErrorCodes
     /// <summary>The body is JSON but not a single JSON-RPC message (a batch, a bare value, a wrong version).</summary>
     public const int InvalidRequest = -32600;
 
+    /// <summary>What MCP servers answer for an unknown tool or prompt name (and the SDKs for a resource not found).</summary>
+    public const int InvalidParams = -32602;
+
     /// <summary>MCP 2026-07-28 <c>HeaderMismatch</c>: a mirrored header disagrees with the body.</summary>
     public const int HeaderMismatch = -32020;
 

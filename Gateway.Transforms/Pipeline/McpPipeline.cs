@@ -3,6 +3,7 @@ using Gateway.Transforms.Configuration;
 using Gateway.Transforms.Forwarding;
 using Gateway.Transforms.Guard;
 using Gateway.Transforms.Limits;
+using Gateway.Transforms.Policy;
 using Gateway.Transforms.Resilience;
 using Gateway.Transforms.Sessions;
 using Gateway.Transforms.Streaming;
@@ -68,6 +69,7 @@ public static class McpPipeline
     {
         pipeline.UseMiddleware<UpstreamErrorMiddleware>();    // YARP's bodiless failures below become JSON-RPC errors
         pipeline.UseMiddleware<McpRequestGuardMiddleware>();  // ASCII headers, body size, one JSON-RPC message, header mismatch
+        pipeline.UseMiddleware<AccessListMiddleware>();       // tools, resources, prompts the server's lists do not allow
         pipeline.UseMiddleware<RateLimitMiddleware>();        // the caller's buckets for the server and the tool
         pipeline.UseMiddleware<SessionPinningMiddleware>();   // a sealed session id pins its destination
         pipeline.UseMiddleware<ConnectRetryMiddleware>();     // once more elsewhere, only when no connection opened

@@ -75,6 +75,9 @@ internal sealed class McpRequestContext(string server, McpServerOptions options,
     /// <summary>Whether the answer is an SSE stream (counted among the open streams until the request ends).</summary>
     public bool EventStream { get; internal set; }
 
+    /// <summary>The rule of the server's lists that refused the request (<c>tools.deny 'delete_*'</c>), for the audit log; null otherwise.</summary>
+    public string? PolicyRule { get; internal set; }
+
     /// <summary>The JSON-RPC error code of the gateway's own answer; 0 when the gateway did not answer itself.</summary>
     public int GatewayErrorCode { get; internal set; }
 }

@@ -55,7 +55,7 @@ internal static class AuditRecord
     /// <summary>The event's fields as the log's <c>State</c> names them, in canonical order.</summary>
     public static readonly string[] Fields =
     [
-        "Sequence", "Instance", "Server", "HttpMethod", "McpMethod", "Target", "Status", "ErrorCode", "DurationMs",
+        "Sequence", "Instance", "Server", "HttpMethod", "McpMethod", "Target", "Status", "ErrorCode", "Rule", "DurationMs",
         "Issuer", "Subject", "Client", "Session", "RequestBytes", "ResponseBytes", "Arguments",
     ];
 
@@ -78,6 +78,7 @@ internal static class AuditRecord
             writer.WriteNullValue();
         }
 
+        writer.WriteStringValue(e.Rule);
         writer.WriteNumberValue(e.DurationMs);
         writer.WriteStringValue(e.Issuer);
         writer.WriteStringValue(e.Subject);

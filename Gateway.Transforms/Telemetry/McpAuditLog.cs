@@ -33,7 +33,7 @@ internal sealed partial class McpAuditLog(ILoggerFactory loggers)
         lock (_chain)
         {
             var (sequence, hash) = _chain.Next(e);
-            LogRequest(_logger, e.Server, e.HttpMethod, e.McpMethod, e.Target, e.Status, e.ErrorCode, e.DurationMs, e.Issuer, e.Subject, e.Client, e.Session,
+            LogRequest(_logger, e.Server, e.HttpMethod, e.McpMethod, e.Target, e.Status, e.ErrorCode, e.Rule, e.DurationMs, e.Issuer, e.Subject, e.Client, e.Session,
                 e.RequestBytes, e.ResponseBytes, e.Arguments, _chain.Instance, sequence, hash);
         }
     }
@@ -70,14 +70,14 @@ internal sealed partial class McpAuditLog(ILoggerFactory loggers)
     }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message =
-        "mcp {Server} {HttpMethod} {McpMethod} {Target} -> {Status} {ErrorCode} in {DurationMs} ms; caller {Issuer} {Subject} {Client}; session {Session}; bytes {RequestBytes}/{ResponseBytes}; arguments {Arguments}; chain {Instance} #{Sequence} {Hash}")]
+        "mcp {Server} {HttpMethod} {McpMethod} {Target} -> {Status} {ErrorCode} {Rule} in {DurationMs} ms; caller {Issuer} {Subject} {Client}; session {Session}; bytes {RequestBytes}/{ResponseBytes}; arguments {Arguments}; chain {Instance} #{Sequence} {Hash}")]
     private static partial void LogRequest(
-        ILogger logger, string server, string httpMethod, string? mcpMethod, string? target, int status, int? errorCode, double durationMs,
+        ILogger logger, string server, string httpMethod, string? mcpMethod, string? target, int status, int? errorCode, string? rule, double durationMs,
         string? issuer, string? subject, string? client, string? session, long requestBytes, long responseBytes, string? arguments,
         string instance, long sequence, string hash);
 }
 
-/// <summary>What the audit log records of one MCP request.</summary>
+/// <summary>What the audit log records of one MCP request; <c>Rule</c> names the server's list rule that refused it.</summary>
 internal readonly record struct McpAuditEvent(
-    string Server, string HttpMethod, string? McpMethod, string? Target, int Status, int? ErrorCode, double DurationMs,
+    string Server, string HttpMethod, string? McpMethod, string? Target, int Status, int? ErrorCode, string? Rule, double DurationMs,
     string? Issuer, string? Subject, string? Client, string? Session, long RequestBytes, long ResponseBytes, string? Arguments);

@@ -110,6 +110,7 @@ internal sealed class McpTelemetryMiddleware(RequestDelegate next, McpMetrics me
                 envelope?.Name ?? envelope?.Uri,
                 status,
                 errorCode,
+                request.PolicyRule,
                 Math.Round(elapsed.TotalMilliseconds, 3),
                 caller.Issuer,
                 caller.Subject,
