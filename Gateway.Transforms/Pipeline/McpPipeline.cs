@@ -108,6 +108,7 @@ public static class McpPipeline
         context.ResponseTransforms.Add(transforms.ConnectionNominatedResponse);
         context.ResponseTransforms.Add(transforms.BridgeBusy);                // the bridge's "all busy" is the gateway's refusal
         context.ResponseTransforms.Add(transforms.SessionIdResponse);
+        context.ResponseTransforms.Add(transforms.ListFilter);       // list answers: only what the server's lists allow
         context.ResponseTransforms.Add(transforms.EventStreamStart); // last: it may send the headers, after which none can change
     }
 

@@ -1,4 +1,5 @@
 using Gateway.Transforms.Forwarding;
+using Gateway.Transforms.Policy;
 using Gateway.Transforms.Sessions;
 using Gateway.Transforms.Streaming;
 using Gateway.Transforms.Telemetry;
@@ -26,6 +27,8 @@ internal sealed class McpTransforms(
     public ConnectionNominatedResponseHeadersTransform ConnectionNominatedResponse { get; } = new();
 
     public BridgeBusyTransform BridgeBusy { get; } = bridgeBusy;
+
+    public ListFilterTransform ListFilter { get; } = new();
 
     public SessionIdResponseTransform SessionIdResponse { get; } = sessionIdResponse;
 

@@ -1,0 +1,94 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Gateway.Tests.Infrastructure;
+using Gateway.Transforms.Configuration;
+using Gateway.Transforms.Policy;
+
+namespace Gateway.Tests.Policy;
+
+/// <summary>
+/// List answers show each caller only what the server's lists allow: SSE answers (the C# SDK's server) rewritten
+/// event by event, JSON answers (the TypeScript SDK's with enableJsonResponse) rewritten whole.
+/// </summary>
+public sealed class ListFilterTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task SseListAnswers_ShowOnlyWhatIsAllowed_ToARealClient()
+    {
+        await using var upstream = await TestUpstream.StartAsync("a");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("demo", upstream, RoutesYaml.NoProbes, "tools: { deny: ['who*', 'held'] }", "prompts: { allow: ['none'] }", "resources: { deny: ['test://*'] }").ToString());
+        await using var client = await gateway.ConnectAsync("demo");
+
+        var tools = (await client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name).ToList();
+
+        Assert.Contains("echo", tools);
+        Assert.DoesNotContain("whoami", tools);
+        Assert.DoesNotContain("held", tools);
+        Assert.Empty(await client.ListPromptsAsync(cancellationToken: Ct));
+        Assert.Empty(await client.ListResourcesAsync(cancellationToken: Ct));
+    }
+
+    [Fact]
+    public async Task JsonListAnswers_ShowOnlyWhatIsAllowed_WithTheirLengthSetAnew()
+    {
+        using var upstream = await JsonAnsweringUpstream.StartAsync();
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("demo", [upstream.Endpoint], RoutesYaml.NoProbes, "tools: { deny: ['delete_*'] }", "prompts: { allow: ['greet'] }", "resources: { deny: ['test://secret/*'] }").ToString());
+
+        Assert.Equal(["echo", "whoami"], await NamesAsync(gateway, "tools/list", "tools", "name"));
+        Assert.Equal(["greet"], await NamesAsync(gateway, "prompts/list", "prompts", "name"));
+        Assert.Equal(["test://readme"], await NamesAsync(gateway, "resources/list", "resources", "uri"));
+    }
+
+    [Fact]
+    public async Task EventStream_RewritesOnlyTheResult_WhereverTheReadsSplitIt()
+    {
+        const string progress = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":1,\"progress\":1,\"result\":\"no\"}}\n\n";
+        const string result = "id: 7\r\nevent: message\r\ndata: {\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"tools\":[{\"name\":\"echo\"},{\"name\":\"whoami\"},{\"title\":\"no name\"}]}}\r\n\r\n";
+        const string after = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{}}\n\n";
+        var filter = ListFilter.For(new McpServerOptions { Tools = new AccessListOptions { Deny = ["who*"] } }, "tools/list", "3"u8.ToArray())!;
+
+        foreach (var chunk in new[] { 1, 7, 64, 100_000 })
+        {
+            using var stream = new EventStreamListFilter(new TrickleStream(Encoding.UTF8.GetBytes("\n" + progress + result + after), chunk), filter);
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+
+            Assert.Equal(
+                "\n" + progress + "id: 7\nevent: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"tools\":[{\"name\":\"echo\"}]}}\r\n\r\n" + after,
+                await reader.ReadToEndAsync(Ct));
+        }
+    }
+
+    [Fact]
+    public void AnswerToAnotherRequest_PassesAsItCame()
+    {
+        var filter = ListFilter.For(new McpServerOptions { Tools = new AccessListOptions { Deny = ["*"] } }, "tools/list", "3"u8.ToArray())!;
+
+        Assert.Null(filter.Filter("""{"jsonrpc":"2.0","id":4,"result":{"tools":[{"name":"echo"}]}}"""u8));
+        Assert.Null(filter.Filter("not json"u8));
+        Assert.Null(ListFilter.For(new McpServerOptions(), "tools/list", default));
+    }
+
+    private static async Task<List<string?>> NamesAsync(TestGateway gateway, string method, string items, string key)
+    {
+        using var response = await gateway.Http.SendAsync(RawMcp.Post("/mcp/demo", $$$"""{"jsonrpc":"2.0","id":5,"method":"{{{method}}}","params":{}}"""), Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        var body = await response.Content.ReadAsByteArrayAsync(Ct);
+        Assert.Equal(body.Length, response.Content.Headers.ContentLength);
+        return [.. JsonDocument.Parse(body).RootElement.GetProperty("result").GetProperty(items).EnumerateArray().Select(e => e.GetProperty(key).GetString())];
+    }
+
+    /// <summary>Returns at most <c>chunk</c> bytes a read, as a network would split a stream.</summary>
+    private sealed class TrickleStream(byte[] data, int chunk) : MemoryStream(data)
+    {
+        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, chunk));
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            base.ReadAsync(buffer[..Math.Min(buffer.Length, chunk)], cancellationToken);
+    }
+}
