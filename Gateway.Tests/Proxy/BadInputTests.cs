@@ -116,11 +116,8 @@ public sealed class BadInputTests : IClassFixture<RefusingGateway>
     [Fact]
     public async Task EveryHeaderNamedInConnection_StaysWithThisHop()
     {
-        var body = RawMcp.Initialize;
-        var status = await RawHttp.SendAsync(_gateway.BaseAddress,
-            "POST /mcp/demo HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n" +
-            "Connection: X-Secret-Hop, X-Third-Hop\r\nConnection: X-Other-Hop\r\nX-Secret-Hop: one\r\nX-Other-Hop: two\r\nX-Third-Hop: 3\r\nX-Kept: three\r\n" +
-            $"Content-Length: {body.Length}\r\n\r\n{body}");
+        var status = await PostInitializeAsync(
+            "Connection: X-Secret-Hop, X-Third-Hop\r\nConnection: X-Other-Hop\r\nX-Secret-Hop: one\r\nX-Other-Hop: two\r\nX-Third-Hop: 3\r\nX-Kept: three\r\n");
 
         Assert.StartsWith("HTTP/1.1 200", status, StringComparison.Ordinal);
         var forwarded = Assert.Single(_upstream.Posts).Headers;
@@ -139,10 +136,7 @@ public sealed class BadInputTests : IClassFixture<RefusingGateway>
     {
         // Kestrel replaces a Connection header whose only option it knows is one of keep-alive, close, upgrade with
         // that option, and the names beside it are gone before the gateway could see them.
-        var body = RawMcp.Initialize;
-        var answer = await RawHttp.SendAsync(_gateway.BaseAddress,
-            "POST /mcp/demo HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n" +
-            $"{connection}\r\nX-Secret-Hop: one\r\nX-Kept: two\r\nContent-Length: {body.Length}\r\n\r\n{body}");
+        var answer = await PostInitializeAsync($"{connection}\r\nX-Secret-Hop: one\r\nX-Kept: two\r\n");
 
         Assert.StartsWith("HTTP/1.1 200", answer, StringComparison.Ordinal);
         var forwarded = Assert.Single(_upstream.Posts).Headers;
@@ -155,14 +149,16 @@ public sealed class BadInputTests : IClassFixture<RefusingGateway>
     [InlineData("Upgrade, HTTP2-Settings")]
     public async Task ConnectionHeader_NamingOnlyHeadersThatStayWithThisHopAnyway_IsServed(string connection)
     {
-        var body = RawMcp.Initialize;
-        var status = await RawHttp.SendAsync(_gateway.BaseAddress,
-            "POST /mcp/demo HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n" +
-            $"Connection: {connection}\r\nTE: trailers\r\nContent-Length: {body.Length}\r\n\r\n{body}");
+        var status = await PostInitializeAsync($"Connection: {connection}\r\nTE: trailers\r\n");
 
         Assert.StartsWith("HTTP/1.1 200", status, StringComparison.Ordinal);
         Assert.False(Assert.Single(_upstream.Posts).Headers.ContainsKey("TE"));
     }
+
+    /// <summary>POSTs initialize to <c>demo</c> byte for byte as written, with <paramref name="headers"/> (CRLF-ended lines); the status line of the answer.</summary>
+    private Task<string> PostInitializeAsync(string headers) => RawHttp.SendAsync(_gateway.BaseAddress,
+        "POST /mcp/demo HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n" +
+        $"{headers}Content-Length: {RawMcp.Initialize.Length}\r\n\r\n{RawMcp.Initialize}");
 
     [Fact]
     public async Task BodyOverLimit_WithContentLength_Is413()
