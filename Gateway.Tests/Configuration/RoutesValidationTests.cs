@@ -348,6 +348,16 @@ public sealed class RoutesValidationTests
     }
 
     [Fact]
+    public void PolicyRuleThatNamesNoTarget_IsReportedWithItsIndex()
+    {
+        var errors = Load("servers: { demo: { destinations: [ { url: 'http://127.0.0.1:1/mcp' } ], policy: [ { roles: [admin], tools: ['*'] }, { roles: [''], action: deny } ], policyDefault: maybe } }\n");
+
+        Assert.Contains(errors, e => e.StartsWith("servers.demo.policy[1]: names no tools, resources or prompts", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("servers.demo.policy[1].roles: an empty value matches no caller.", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("servers.demo.policyDefault: 'maybe' is not", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void TrustedProxyThatIsNoAddress_IsReportedWithItsKey()
     {
         var errors = Load("servers: { demo: { destinations: [ { url: 'http://127.0.0.1:1/mcp' } ] } }\ngateway: { trustedProxies: ['10.0.0.0/8', '::1', 'proxy.internal'] }\n");

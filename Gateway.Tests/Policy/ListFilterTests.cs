@@ -50,7 +50,7 @@ public sealed class ListFilterTests
         const string progress = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":1,\"progress\":1,\"result\":\"no\"}}\n\n";
         const string result = "id: 7\r\nevent: message\r\ndata: {\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"tools\":[{\"name\":\"echo\"},{\"name\":\"whoami\"},{\"title\":\"no name\"}]}}\r\n\r\n";
         const string after = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{}}\n\n";
-        var filter = ListFilter.For(new McpServerOptions { Tools = new AccessListOptions { Deny = ["who*"] } }, "tools/list", "3"u8.ToArray())!;
+        var filter = ListFilter.For(new McpServerOptions { Tools = new AccessListOptions { Deny = ["who*"] } }, "tools/list", "3"u8.ToArray(), new System.Security.Claims.ClaimsPrincipal())!;
 
         foreach (var chunk in new[] { 1, 7, 64, 100_000 })
         {
@@ -66,11 +66,11 @@ public sealed class ListFilterTests
     [Fact]
     public void AnswerToAnotherRequest_PassesAsItCame()
     {
-        var filter = ListFilter.For(new McpServerOptions { Tools = new AccessListOptions { Deny = ["*"] } }, "tools/list", "3"u8.ToArray())!;
+        var filter = ListFilter.For(new McpServerOptions { Tools = new AccessListOptions { Deny = ["*"] } }, "tools/list", "3"u8.ToArray(), new System.Security.Claims.ClaimsPrincipal())!;
 
         Assert.Null(filter.Filter("""{"jsonrpc":"2.0","id":4,"result":{"tools":[{"name":"echo"}]}}"""u8));
         Assert.Null(filter.Filter("not json"u8));
-        Assert.Null(ListFilter.For(new McpServerOptions(), "tools/list", default));
+        Assert.Null(ListFilter.For(new McpServerOptions(), "tools/list", default, new System.Security.Claims.ClaimsPrincipal()));
     }
 
     private static async Task<List<string?>> NamesAsync(TestGateway gateway, string method, string items, string key)

@@ -55,6 +55,12 @@ public sealed record McpServerOptions
     /// <summary>The prompts any caller may get (globs on names).</summary>
     public AccessListOptions Prompts { get; init; } = new();
 
+    /// <summary>Rules by caller, tried in order after the lists: the first that matches the caller and the target decides.</summary>
+    public IReadOnlyList<PolicyRuleOptions> Policy { get; init; } = [];
+
+    /// <summary>What a tool, resource or prompt no rule matches is for a caller: <c>allow</c> (the default) or <c>deny</c>.</summary>
+    public PolicyAction PolicyDefault { get; init; } = PolicyAction.Allow;
+
     /// <summary>What callers of this server must present.</summary>
     public ServerAuthOptions Auth { get; init; } = new();
 

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gateway.Transforms.Configuration;
@@ -6,28 +7,31 @@ namespace Gateway.Transforms.Policy;
 
 /// <summary>
 /// Takes out of a <c>tools/list</c>, <c>prompts/list</c>, <c>resources/list</c> or <c>resources/templates/list</c>
-/// result what the server's lists do not allow, so that each caller is shown only what it may use.
+/// result what the server's lists or policy rules do not allow the caller, so that each caller is shown only what it
+/// may use.
 /// </summary>
 internal sealed class ListFilter
 {
-    private readonly AccessListOptions _list;
+    private readonly McpServerOptions _options;
+    private readonly PolicyTarget _kind;
     private readonly string _items;
     private readonly string _key;
     private readonly string? _id;
+    private readonly ClaimsPrincipal _caller;
 
-    private ListFilter(AccessListOptions list, string items, string key, ReadOnlyMemory<byte> id)
+    private ListFilter(McpServerOptions options, PolicyTarget kind, string items, string key, ReadOnlyMemory<byte> id, ClaimsPrincipal caller)
     {
-        (_list, _items, _key) = (list, items, key);
+        (_options, _kind, _items, _key, _caller) = (options, kind, items, key, caller);
         _id = id.IsEmpty ? null : System.Text.Encoding.UTF8.GetString(id.Span);
     }
 
-    /// <summary>The filter for a request's answer; null when the method lists nothing the server's lists restrict.</summary>
-    public static ListFilter? For(McpServerOptions options, string? method, ReadOnlyMemory<byte> id) => method switch
+    /// <summary>The filter for a request's answer to <paramref name="caller"/>; null when the method lists nothing the server restricts.</summary>
+    public static ListFilter? For(McpServerOptions options, string? method, ReadOnlyMemory<byte> id, ClaimsPrincipal caller) => method switch
     {
-        "tools/list" when !options.Tools.AllowsEverything => new(options.Tools, "tools", "name", id),
-        "prompts/list" when !options.Prompts.AllowsEverything => new(options.Prompts, "prompts", "name", id),
-        "resources/list" when !options.Resources.AllowsEverything => new(options.Resources, "resources", "uri", id),
-        "resources/templates/list" when !options.Resources.AllowsEverything => new(options.Resources, "resourceTemplates", "uriTemplate", id),
+        "tools/list" when ServerPolicy.Restricts(options, PolicyTarget.Tool) => new(options, PolicyTarget.Tool, "tools", "name", id, caller),
+        "prompts/list" when ServerPolicy.Restricts(options, PolicyTarget.Prompt) => new(options, PolicyTarget.Prompt, "prompts", "name", id, caller),
+        "resources/list" when ServerPolicy.Restricts(options, PolicyTarget.Resource) => new(options, PolicyTarget.Resource, "resources", "uri", id, caller),
+        "resources/templates/list" when ServerPolicy.Restricts(options, PolicyTarget.Resource) => new(options, PolicyTarget.Resource, "resourceTemplates", "uriTemplate", id, caller),
         _ => null,
     };
 
@@ -55,7 +59,7 @@ internal sealed class ListFilter
 
         for (var i = items.Count - 1; i >= 0; i--)
         {
-            if (items[i]?[_key]?.GetValueKind() is not JsonValueKind.String || _list.RefusalOf(items[i]![_key]!.GetValue<string>()) is not null)
+            if (items[i]?[_key]?.GetValueKind() is not JsonValueKind.String || ServerPolicy.RefusalOf(_options, _kind, items[i]![_key]!.GetValue<string>(), _caller) is not null)
             {
                 items.RemoveAt(i);
             }

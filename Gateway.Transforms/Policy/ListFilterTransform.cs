@@ -18,7 +18,7 @@ internal sealed class ListFilterTransform : ResponseTransform
         ArgumentNullException.ThrowIfNull(context);
         if (context.ProxyResponse is not { IsSuccessStatusCode: true } answer
             || context.HttpContext.GetMcpRequest() is not { Envelope: { } envelope } request
-            || ListFilter.For(request.Options, envelope.Method, envelope.Id) is not { } filter)
+            || ListFilter.For(request.Options, envelope.Method, envelope.Id, context.HttpContext.User) is not { } filter)
         {
             return;
         }
