@@ -64,5 +64,16 @@ public sealed class AccessListTests
         }
 
         Assert.DoesNotContain(upstream.Posts, p => p.Body.Contains("whoami", StringComparison.Ordinal) || p.Body.Contains("test://readme", StringComparison.Ordinal));
+
+        // A list the gateway filters must come in a form it can read: no compression is asked of the upstream.
+        using var list = RawMcp.Post("/mcp/demo", """{"jsonrpc":"2.0","id":9,"method":"tools/list","params":{}}""", session);
+        list.Headers.TryAddWithoutValidation("Accept-Encoding", "gzip, br");
+        using (var listed = await gateway.Http.SendAsync(list, Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
+        }
+
+        var forwarded = upstream.Posts.Last(p => p.Body.Contains("tools/list", StringComparison.Ordinal));
+        Assert.False(forwarded.Headers.ContainsKey("Accept-Encoding"));
     }
 }

@@ -82,6 +82,24 @@ public sealed class AuditChainTests
     }
 
     [Fact]
+    public void LogWithoutAuditEvents_IsNoProofOfAnything()
+    {
+        var verdict = AuditChainVerifier.Verify(new StringReader("info: Microsoft.Hosting.Lifetime[0]\n      Application started.\n"));
+
+        Assert.False(verdict.IsWhole);
+        Assert.StartsWith("No audit events found", verdict.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EventStrippedOfItsChainFields_IsFound()
+    {
+        var log = WriteLog(Events);
+        log[1] = log[1].Replace("\"Sequence\":2", "\"Sequence\":\"2\"", StringComparison.Ordinal);
+
+        Assert.StartsWith("Line 2: an audit event without its chain fields", Verify(log).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Command_ExitsWithTheVerdict()
     {
         var path = Path.Combine(TempDirectory.Create(), "audit.jsonl");

@@ -19,6 +19,12 @@ internal sealed class AccessListMiddleware(RequestDelegate next)
     public Task InvokeAsync(HttpContext context)
     {
         var request = context.GetMcpRequest();
+        if (ListFilter.Applies(request.Options, request.Envelope?.Method))
+        {
+            // The answer is filtered (ListFilterTransform): it must come in a form the gateway can read.
+            context.Request.Headers.AcceptEncoding = default;
+        }
+
         if (request.Envelope is not { Method: { } method } envelope
             || TargetOf(method, envelope) is not ({ } kind, { } target)
             || !ServerPolicy.Restricts(request.Options, kind)

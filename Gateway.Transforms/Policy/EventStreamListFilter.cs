@@ -11,6 +11,9 @@ namespace Gateway.Transforms.Policy;
 internal sealed class EventStreamListFilter(Stream upstream, ListFilter filter) : ReadThroughStream(upstream)
 {
     private const int ReadSize = 16 * 1024;
+
+    // An event longer than this is not held to be filtered: the answer is cut rather than passed unfiltered.
+    private const int MaxEventBytes = 16 * 1024 * 1024;
     private static readonly byte[] DataField = "data:"u8.ToArray();
 
     private readonly ArrayBufferWriter<byte> _pending = new(ReadSize);
@@ -49,8 +52,8 @@ internal sealed class EventStreamListFilter(Stream upstream, ListFilter filter) 
             var read = await Inner.ReadAsync(_pending.GetMemory(ReadSize), cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
-                // A last event without its blank line goes as it came.
-                _ready.Write(_pending.WrittenSpan);
+                // A last event without its blank line is judged as a whole one.
+                _ready.Write(!_filtered && FilteredEvent(_pending.WrittenSpan) is { } rewritten ? rewritten : _pending.WrittenSpan);
                 _pending.ResetWrittenCount();
                 _ended = true;
                 continue;
@@ -58,6 +61,10 @@ internal sealed class EventStreamListFilter(Stream upstream, ListFilter filter) 
 
             _pending.Advance(read);
             TakeWholeEvents();
+            if (_pending.WrittenCount > MaxEventBytes)
+            {
+                throw new IOException($"An event of the server's list answer is longer than {MaxEventBytes} bytes; the answer is cut rather than passed unfiltered.");
+            }
         }
     }
 

@@ -16,29 +16,36 @@ internal sealed class ListFilter
     private readonly PolicyTarget _kind;
     private readonly string _items;
     private readonly string _key;
-    private readonly string? _id;
     private readonly ClaimsPrincipal _caller;
 
-    private ListFilter(McpServerOptions options, PolicyTarget kind, string items, string key, ReadOnlyMemory<byte> id, ClaimsPrincipal caller)
-    {
+    private ListFilter(McpServerOptions options, PolicyTarget kind, string items, string key, ClaimsPrincipal caller) =>
         (_options, _kind, _items, _key, _caller) = (options, kind, items, key, caller);
-        _id = id.IsEmpty ? null : System.Text.Encoding.UTF8.GetString(id.Span);
-    }
 
     /// <summary>The filter for a request's answer to <paramref name="caller"/>; null when the method lists nothing the server restricts.</summary>
-    public static ListFilter? For(McpServerOptions options, string? method, ReadOnlyMemory<byte> id, ClaimsPrincipal caller) => method switch
+    public static ListFilter? For(McpServerOptions options, string? method, ClaimsPrincipal caller) =>
+        Applies(options, method) && ListOf(method) is ({ } kind, { } items, { } key) ? new(options, kind, items, key, caller) : null;
+
+    /// <summary>Whether the answer to <paramref name="method"/> is filtered for this server.</summary>
+    public static bool Applies(McpServerOptions options, string? method) => ListOf(method).Kind is { } kind && ServerPolicy.Restricts(options, kind);
+
+    /// <summary>What a list method lists: the kind, the result's array and the key of its items.</summary>
+    private static (PolicyTarget? Kind, string? Items, string? Key) ListOf(string? method) => method switch
     {
-        "tools/list" when ServerPolicy.Restricts(options, PolicyTarget.Tool) => new(options, PolicyTarget.Tool, "tools", "name", id, caller),
-        "prompts/list" when ServerPolicy.Restricts(options, PolicyTarget.Prompt) => new(options, PolicyTarget.Prompt, "prompts", "name", id, caller),
-        "resources/list" when ServerPolicy.Restricts(options, PolicyTarget.Resource) => new(options, PolicyTarget.Resource, "resources", "uri", id, caller),
-        "resources/templates/list" when ServerPolicy.Restricts(options, PolicyTarget.Resource) => new(options, PolicyTarget.Resource, "resourceTemplates", "uriTemplate", id, caller),
-        _ => null,
+        "tools/list" => (PolicyTarget.Tool, "tools", "name"),
+        "prompts/list" => (PolicyTarget.Prompt, "prompts", "name"),
+        "resources/list" => (PolicyTarget.Resource, "resources", "uri"),
+        "resources/templates/list" => (PolicyTarget.Resource, "resourceTemplates", "uriTemplate"),
+        _ => (null, null, null),
     };
 
     /// <summary>
-    /// The message with the result's items filtered, when <paramref name="message"/> is the answer to the request;
-    /// null when it is not (another message, not JSON), which then passes as it came.
+    /// The message with the result's items filtered, when <paramref name="message"/> is an answer with such a list;
+    /// null when it is not (a notification, not JSON), which then passes as it came.
     /// </summary>
+    /// <remarks>
+    /// Any answer with the list is filtered, whatever its id: the answers a POST's stream carries are the request's,
+    /// and an id written another way (escapes, <c>1.0</c>) must not let a list through unfiltered.
+    /// </remarks>
     public byte[]? Filter(ReadOnlySpan<byte> message)
     {
         JsonNode? node;
@@ -51,8 +58,7 @@ internal sealed class ListFilter
             return null;
         }
 
-        if (node is not JsonObject answer || answer["result"]?[_items] is not JsonArray items
-            || (_id is not null && answer["id"]?.ToJsonString() != _id))
+        if (node is not JsonObject answer || answer["result"] is not JsonObject result || result[_items] is not JsonArray items)
         {
             return null;
         }

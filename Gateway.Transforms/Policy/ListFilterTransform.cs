@@ -1,6 +1,10 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Gateway.Mcp;
 using Gateway.Transforms.Pipeline;
 using Gateway.Transforms.Streaming;
+using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Transforms;
 
 namespace Gateway.Transforms.Policy;
@@ -18,8 +22,23 @@ internal sealed class ListFilterTransform : ResponseTransform
         ArgumentNullException.ThrowIfNull(context);
         if (context.ProxyResponse is not { IsSuccessStatusCode: true } answer
             || context.HttpContext.GetMcpRequest() is not { Envelope: { } envelope } request
-            || ListFilter.For(request.Options, envelope.Method, envelope.Id, context.HttpContext.User) is not { } filter)
+            || ListFilter.For(request.Options, envelope.Method, context.HttpContext.User) is not { } filter)
         {
+            return;
+        }
+
+        if (answer.Content.Headers.ContentEncoding.Any(coding => !coding.Equals("identity", StringComparison.OrdinalIgnoreCase)))
+        {
+            // AccessListMiddleware asked for no encoding; an answer the gateway cannot read is not passed unfiltered.
+            context.HttpContext.Response.Headers.ContentEncoding = default;
+            context.HttpContext.Response.StatusCode = StatusCodes.Status502BadGateway;
+            var error = JsonSerializer.SerializeToUtf8Bytes(new JsonObject
+            {
+                ["jsonrpc"] = "2.0",
+                ["id"] = envelope.Id.IsEmpty ? null : JsonNode.Parse(envelope.Id.Span),
+                ["error"] = new JsonObject { ["code"] = JsonRpcErrorCodes.UpstreamUnavailable, ["message"] = "The server's list answer is compressed, so the gateway cannot filter it." },
+            });
+            Replace(context, answer, error, McpMediaTypes.Json);
             return;
         }
 
@@ -31,12 +50,17 @@ internal sealed class ListFilterTransform : ResponseTransform
         else if (string.Equals(mediaType, McpMediaTypes.Json, StringComparison.OrdinalIgnoreCase))
         {
             var body = await answer.Content.ReadAsByteArrayAsync(context.CancellationToken).ConfigureAwait(false);
-            var filtered = filter.Filter(body) ?? body;
-            var content = new ByteArrayContent(filtered);
-            content.Headers.ContentType = answer.Content.Headers.ContentType;
-            answer.Content.Dispose();
-            answer.Content = content;
-            context.HttpContext.Response.ContentLength = filtered.Length;
+            Replace(context, answer, filter.Filter(body) ?? body, McpMediaTypes.Json);
         }
+    }
+
+    private static void Replace(ResponseTransformContext context, HttpResponseMessage answer, byte[] body, string mediaType)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+        answer.Content.Dispose();
+        answer.Content = content;
+        context.HttpContext.Response.ContentLength = body.Length;
+        context.HttpContext.Response.ContentType = mediaType;
     }
 }

@@ -25,13 +25,15 @@ internal sealed class AuditChain
     /// <summary>The next link: its sequence number and hash. Not thread-safe: the caller keeps links and log writes in one order.</summary>
     public (long Sequence, string Hash) Next(in McpAuditEvent e)
     {
-        var sequence = ++_sequence;
+        // Counted only once the record is written: a number that never reaches the log would read as a removed event.
+        var sequence = _sequence + 1;
         _canonical.ResetWrittenCount();
         using (var writer = new Utf8JsonWriter(_canonical))
         {
             AuditRecord.Write(writer, sequence, Instance, e);
         }
 
+        _sequence = sequence;
         return (sequence, Link(_previous, _canonical.WrittenSpan, _previous));
     }
 

@@ -23,11 +23,16 @@ internal static class AuditChainVerifier
         while (log.ReadLine() is { } line)
         {
             lineNumber++;
-            if (StateOf(line) is not { } state || !state.TryGetProperty("Hash", out var hashElement)
-                || !state.TryGetProperty("Instance", out var instanceElement) || !state.TryGetProperty("Sequence", out var sequenceElement)
-                || instanceElement.GetString() is not { } instance || !sequenceElement.TryGetInt64(out var sequence))
+            if (StateOf(line) is not { } state)
             {
                 continue;
+            }
+
+            if (!state.TryGetProperty("Hash", out var hashElement) || hashElement.ValueKind != JsonValueKind.String
+                || !state.TryGetProperty("Instance", out var instanceElement) || instanceElement.ValueKind != JsonValueKind.String || instanceElement.GetString() is not { } instance
+                || !state.TryGetProperty("Sequence", out var sequenceElement) || sequenceElement.ValueKind != JsonValueKind.Number || !sequenceElement.TryGetInt64(out var sequence))
+            {
+                return AuditVerdict.Broken(lineNumber, "an audit event without its chain fields (Instance, Sequence, Hash): it was changed, or written by a gateway without the chain");
             }
 
             events++;
@@ -56,7 +61,9 @@ internal static class AuditChainVerifier
             chains[instance] = (sequence, hash);
         }
 
-        return AuditVerdict.Whole(events, chains.Count);
+        return events == 0
+            ? new AuditVerdict(false, "No audit events found: give the gateway's log as LOG_FORMAT=json writes it, one JSON object a line.")
+            : AuditVerdict.Whole(events, chains.Count);
     }
 
     private static JsonElement? StateOf(string line)

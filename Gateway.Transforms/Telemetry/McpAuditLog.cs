@@ -49,8 +49,8 @@ internal sealed partial class McpAuditLog(ILoggerFactory loggers)
                 return null;
             }
 
-            var text = arguments.GetRawText();
-            return text.Length <= MaxArgumentsLength ? text : text[..MaxArgumentsLength];
+            // Cut where EchoedText cuts: never between the halves of a surrogate pair, which no JSON writer takes.
+            return EchoedText.Of(arguments.GetRawText(), MaxArgumentsLength);
         }
         catch (JsonException)
         {
