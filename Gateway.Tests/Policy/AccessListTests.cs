@@ -57,6 +57,8 @@ public sealed class AccessListTests
             (RawMcp.CallTool("progress"), "Unknown tool: 'progress'."),
             ("""{"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":"test://readme"}}""", "Resource not found: 'test://readme'."),
             ("""{"jsonrpc":"2.0","id":2,"method":"prompts/get","params":{"name":"greet","arguments":{"name":"x"}}}""", "Unknown prompt: 'greet'."),
+            ("""{"jsonrpc":"2.0","id":2,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"greet"},"argument":{"name":"name","value":"x"}}}""", "Unknown prompt: 'greet'."),
+            ("""{"jsonrpc":"2.0","id":2,"method":"completion/complete","params":{"ref":{"type":"ref/resource","uri":"test://{x}"},"argument":{"name":"x","value":"y"}}}""", "Resource not found: 'test://{x}'."),
         })
         {
             using var refused = await gateway.Http.SendAsync(RawMcp.Post("/mcp/demo", body, session), Ct);

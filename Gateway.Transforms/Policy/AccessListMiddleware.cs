@@ -1,11 +1,14 @@
+using System.Text.Json;
 using Gateway.Mcp;
+using Gateway.Transforms.Guard;
 using Gateway.Transforms.Pipeline;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Transforms.Policy;
 
 /// <summary>
-/// Refuses a <c>tools/call</c>, <c>prompts/get</c> or <c>resources/read</c> (and <c>resources/subscribe</c>) of what
+/// Refuses a <c>tools/call</c>, <c>prompts/get</c>, <c>resources/read</c> (and <c>resources/subscribe</c>), or a
+/// <c>completion/complete</c> of a prompt's or resource template's arguments, of what
 /// the server's lists or policy rules do not allow this caller (<see cref="ServerPolicy"/>), as the server would
 /// answer an unknown name (JSON-RPC -32602, HTTP 200), so that a caller learns nothing of the policy; nothing is
 /// forwarded, and the audit event names the rule.
@@ -26,7 +29,7 @@ internal sealed class AccessListMiddleware(RequestDelegate next)
         }
 
         if (request.Envelope is not { Method: { } method } envelope
-            || TargetOf(method, envelope) is not ({ } kind, { } target)
+            || TargetOf(method, envelope, request.Body) is not ({ } kind, { } target)
             || !ServerPolicy.Restricts(request.Options, kind)
             || ServerPolicy.RefusalOf(request.Options, kind, target, context.User) is not { } rule)
         {
@@ -43,11 +46,38 @@ internal sealed class AccessListMiddleware(RequestDelegate next)
     }
 
     /// <summary>What <paramref name="method"/> asks for: its kind, and the name or URI.</summary>
-    private static (PolicyTarget? Kind, string? Target) TargetOf(string method, JsonRpcEnvelope envelope) => method switch
+    private static (PolicyTarget? Kind, string? Target) TargetOf(string method, JsonRpcEnvelope envelope, PooledRequestBody? body) => method switch
     {
         "tools/call" => (PolicyTarget.Tool, envelope.Name),
         "prompts/get" => (PolicyTarget.Prompt, envelope.Name),
         "resources/read" or "resources/subscribe" => (PolicyTarget.Resource, envelope.Uri),
+        "completion/complete" when body is not null => CompletionTargetOf(body.Memory),
         _ => (null, null),
     };
+
+    /// <summary>The prompt or resource template whose arguments a <c>completion/complete</c> asks to complete (<c>params.ref</c>).</summary>
+    private static (PolicyTarget? Kind, string? Target) CompletionTargetOf(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            if (document.RootElement.TryGetProperty("params", out var parameters) && parameters.ValueKind == JsonValueKind.Object
+                && parameters.TryGetProperty("ref", out var reference) && reference.ValueKind == JsonValueKind.Object
+                && reference.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String)
+            {
+                return (type.GetString(), reference) switch
+                {
+                    ("ref/prompt", var r) when r.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String => (PolicyTarget.Prompt, name.GetString()),
+                    ("ref/resource", var r) when r.TryGetProperty("uri", out var uri) && uri.ValueKind == JsonValueKind.String => (PolicyTarget.Resource, uri.GetString()),
+                    _ => (null, null),
+                };
+            }
+        }
+        catch (JsonException)
+        {
+            // The guard let only well-formed JSON through; nothing to judge here otherwise.
+        }
+
+        return (null, null);
+    }
 }
