@@ -168,14 +168,14 @@ internal static partial class StdioBridgeEndpoints
     private static Task RefuseAsync(HttpContext context, string server, StdioServerOptions options, SessionRefusal refusal, ReadOnlyMemory<byte> id)
     {
         // Both are refusals of the bridge's own, not failures of the server: the gateway must not count them as such.
-        var code = refusal == SessionRefusal.CallerAtLimit ? JsonRpcErrorCodes.RateLimited : JsonRpcErrorCodes.ServerBusy;
+        var (status, code, message) = refusal == SessionRefusal.CallerAtLimit
+            ? (StatusCodes.Status429TooManyRequests, JsonRpcErrorCodes.RateLimited,
+                $"You have {options.MaxSessionsPerCaller} sessions of server '{server}', each answering a request: the most one caller may have. End one (DELETE) or retry later.")
+            : (StatusCodes.Status503ServiceUnavailable, JsonRpcErrorCodes.ServerBusy,
+                $"All {options.MaxProcesses} processes of server '{server}' are answering requests. Retry later.");
         context.Response.Headers[StdioBridgeHost.BusyHeader] = code.ToString(CultureInfo.InvariantCulture);
         RetryAfter.Set(context.Response, RetryAfter.Unknown);
-        return refusal == SessionRefusal.CallerAtLimit
-            ? JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status429TooManyRequests, code,
-                $"You have {options.MaxSessionsPerCaller} sessions of server '{server}', each answering a request: the most one caller may have. End one (DELETE) or retry later.", id)
-            : JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status503ServiceUnavailable, code,
-                $"All {options.MaxProcesses} processes of server '{server}' are answering requests. Retry later.", id);
+        return JsonRpcErrorResponse.WriteAsync(context.Response, status, code, message, id);
     }
 
     /// <summary>Who is calling, for the per-caller session limit: as the gateway says, else the network address.</summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
 using Gateway.Tests.Infrastructure;
@@ -50,7 +51,7 @@ public sealed class ListFilterTests
         const string progress = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":1,\"progress\":1,\"result\":\"no\"}}\n\n";
         const string result = "id: 7\r\nevent: message\r\ndata: {\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"tools\":[{\"name\":\"echo\"},{\"name\":\"whoami\"},{\"title\":\"no name\"}]}}\r\n\r\n";
         const string after = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{}}\n\n";
-        var filter = ListFilter.For(new McpServerOptions { Tools = new AccessListOptions { Deny = ["who*"] } }, "tools/list", new System.Security.Claims.ClaimsPrincipal())!;
+        var filter = ListFilter.For(new McpServerOptions { Tools = new AccessListOptions { Deny = ["who*"] } }, "tools/list", new ClaimsPrincipal())!;
 
         foreach (var chunk in new[] { 1, 7, 64, 100_000 })
         {
@@ -66,18 +67,18 @@ public sealed class ListFilterTests
     [Fact]
     public void AnyListAnswer_IsFiltered_HoweverItsIdIsWritten_AndOtherMessagesPassAsTheyCame()
     {
-        var filter = ListFilter.For(new McpServerOptions { Tools = new AccessListOptions { Deny = ["*"] } }, "tools/list", new System.Security.Claims.ClaimsPrincipal())!;
+        var filter = ListFilter.For(new McpServerOptions { Tools = new AccessListOptions { Deny = ["*"] } }, "tools/list", new ClaimsPrincipal())!;
 
         Assert.Equal("""{"jsonrpc":"2.0","id":"a\u002Bb","result":{"tools":[]}}""", Encoding.UTF8.GetString(filter.Filter("""{"jsonrpc":"2.0","id":"a\u002Bb","result":{"tools":[{"name":"echo"}]}}"""u8)!));
         Assert.Null(filter.Filter("""{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}"""u8));
         Assert.Null(filter.Filter("not json"u8));
-        Assert.Null(ListFilter.For(new McpServerOptions(), "tools/list", new System.Security.Claims.ClaimsPrincipal()));
+        Assert.Null(ListFilter.For(new McpServerOptions(), "tools/list", new ClaimsPrincipal()));
     }
 
     [Fact]
     public async Task EventStream_WhoseLastEventHasNoBlankLine_IsFilteredStill()
     {
-        var filter = ListFilter.For(new McpServerOptions { Tools = new AccessListOptions { Deny = ["who*"] } }, "tools/list", new System.Security.Claims.ClaimsPrincipal())!;
+        var filter = ListFilter.For(new McpServerOptions { Tools = new AccessListOptions { Deny = ["who*"] } }, "tools/list", new ClaimsPrincipal())!;
         var unterminated = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"tools\":[{\"name\":\"whoami\"}]}}";
         using var stream = new EventStreamListFilter(new MemoryStream(Encoding.UTF8.GetBytes(unterminated)), filter);
         using var reader = new StreamReader(stream, Encoding.UTF8);
@@ -96,7 +97,7 @@ public sealed class ListFilterTests
         Assert.Equal(canonical, ServerPolicy.CanonicalUri(uri));
         var options = new McpServerOptions { Resources = new AccessListOptions { Deny = ["file:///secret/*"] } };
         Assert.Equal(canonical.StartsWith("file:///secret/", StringComparison.Ordinal),
-            ServerPolicy.RefusalOf(options, PolicyTarget.Resource, uri, new System.Security.Claims.ClaimsPrincipal()) is not null);
+            ServerPolicy.RefusalOf(options, PolicyTarget.Resource, uri, new ClaimsPrincipal()) is not null);
     }
 
     private static async Task<List<string?>> NamesAsync(TestGateway gateway, string method, string items, string key)

@@ -25,11 +25,11 @@ internal sealed class ConnectionHeaderEncoding : Encoding
 
     private static readonly Encoding Ascii = GetEncoding("us-ascii", EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
 
-    // Kestrel's options, and headers that never leave this hop whatever the Connection header says (YARP drops them):
-    // naming only these loses nothing.
+    // Kestrel's options (keep-alive, close, upgrade: two of them header names as well), and headers that never leave
+    // this hop whatever the Connection header says (YARP drops them): naming only these loses nothing.
     private static readonly FrozenSet<string> NeverForwarded = new[]
     {
-        "keep-alive", "close", "upgrade", HeaderNames.TE, HeaderNames.Trailer, HeaderNames.TransferEncoding, HeaderNames.KeepAlive,
+        HeaderNames.KeepAlive, "close", HeaderNames.Upgrade, HeaderNames.TE, HeaderNames.Trailer, HeaderNames.TransferEncoding,
         HeaderNames.ProxyConnection, "HTTP2-Settings",
     }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
@@ -61,7 +61,7 @@ internal sealed class ConnectionHeaderEncoding : Encoding
 
     private static bool NamesForwardableHeaders(string value)
     {
-        foreach (var token in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        foreach (var token in ConnectionNominatedHeaders.Tokens(value))
         {
             if (!NeverForwarded.Contains(token))
             {

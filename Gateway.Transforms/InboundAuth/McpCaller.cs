@@ -62,7 +62,7 @@ public sealed class McpCaller
     public static McpCaller For(string issuer, string subject, string? client = null) => new(issuer, subject, client);
 
     // The subject claim's Issuer is the token's issuer; OIDC names it "sub", WS-Fed NameIdentifier.
-    private static Claim? SubjectOf(ClaimsPrincipal user) => user.FindFirst("sub") ?? user.FindFirst(ClaimTypes.NameIdentifier);
+    internal static Claim? SubjectOf(ClaimsPrincipal user) => user.FindFirst("sub") ?? user.FindFirst(ClaimTypes.NameIdentifier);
 
-    private static string? ClientOf(ClaimsPrincipal user) => (user.FindFirst("azp") ?? user.FindFirst("client_id") ?? user.FindFirst("appid"))?.Value;
+    internal static string? ClientOf(ClaimsPrincipal user) => (user.FindFirst("azp") ?? user.FindFirst("client_id") ?? user.FindFirst("appid"))?.Value;
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
@@ -17,7 +18,14 @@ internal static class JsonRpcErrorResponse
         ArgumentNullException.ThrowIfNull(response);
         response.StatusCode = statusCode;
         response.ContentType = McpMediaTypes.Json;
-        using (var writer = new Utf8JsonWriter(response.BodyWriter))
+        Write(response.BodyWriter, code, message, id);
+        return response.BodyWriter.FlushAsync().AsTask();
+    }
+
+    /// <summary>Writes the same JSON-RPC error body into <paramref name="output"/>, for an answer put together elsewhere.</summary>
+    public static void Write(IBufferWriter<byte> output, int code, string message, ReadOnlyMemory<byte> id = default)
+    {
+        using (var writer = new Utf8JsonWriter(output))
         {
             writer.WriteStartObject();
             writer.WriteString("jsonrpc"u8, "2.0"u8);
@@ -37,7 +45,5 @@ internal static class JsonRpcErrorResponse
             writer.WriteEndObject();
             writer.WriteEndObject();
         }
-
-        return response.BodyWriter.FlushAsync().AsTask();
     }
 }

@@ -1,5 +1,3 @@
-using System.IO.Enumeration;
-
 namespace Gateway.Transforms.Policy;
 
 /// <summary>
@@ -21,29 +19,11 @@ public sealed record AccessListOptions
     public string? RefusalOf(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        foreach (var pattern in Deny)
+        if (Glob.FirstMatch(Deny, name) is { } denied)
         {
-            if (Matches(pattern, name))
-            {
-                return $"deny '{pattern}'";
-            }
+            return $"deny '{denied}'";
         }
 
-        if (Allow.Count == 0)
-        {
-            return null;
-        }
-
-        foreach (var pattern in Allow)
-        {
-            if (Matches(pattern, name))
-            {
-                return null;
-            }
-        }
-
-        return "not in allow";
+        return Allow.Count == 0 || Glob.FirstMatch(Allow, name) is not null ? null : "not in allow";
     }
-
-    private static bool Matches(string pattern, string name) => FileSystemName.MatchesSimpleExpression(pattern, name, ignoreCase: false);
 }

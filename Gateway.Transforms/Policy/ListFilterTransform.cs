@@ -1,6 +1,5 @@
+using System.Buffers;
 using System.Net.Http.Headers;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Gateway.Mcp;
 using Gateway.Transforms.Pipeline;
 using Gateway.Transforms.Streaming;
@@ -32,13 +31,9 @@ internal sealed class ListFilterTransform : ResponseTransform
             // AccessListMiddleware asked for no encoding; an answer the gateway cannot read is not passed unfiltered.
             context.HttpContext.Response.Headers.ContentEncoding = default;
             context.HttpContext.Response.StatusCode = StatusCodes.Status502BadGateway;
-            var error = JsonSerializer.SerializeToUtf8Bytes(new JsonObject
-            {
-                ["jsonrpc"] = "2.0",
-                ["id"] = envelope.Id.IsEmpty ? null : JsonNode.Parse(envelope.Id.Span),
-                ["error"] = new JsonObject { ["code"] = JsonRpcErrorCodes.UpstreamUnavailable, ["message"] = "The server's list answer is compressed, so the gateway cannot filter it." },
-            });
-            Replace(context, answer, error, McpMediaTypes.Json);
+            var error = new ArrayBufferWriter<byte>();
+            JsonRpcErrorResponse.Write(error, JsonRpcErrorCodes.UpstreamUnavailable, "The server's list answer is compressed, so the gateway cannot filter it.", envelope.Id);
+            Replace(context, answer, error.WrittenSpan.ToArray(), McpMediaTypes.Json);
             return;
         }
 

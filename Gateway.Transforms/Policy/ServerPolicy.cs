@@ -1,6 +1,6 @@
-using System.IO.Enumeration;
 using System.Security.Claims;
 using Gateway.Transforms.Configuration;
+using Gateway.Transforms.InboundAuth;
 
 namespace Gateway.Transforms.Policy;
 
@@ -44,26 +44,13 @@ internal static class ServerPolicy
         for (var i = 0; i < options.Policy.Count; i++)
         {
             var rule = options.Policy[i];
-            if (Targets(rule, kind, name) && Matches(rule, caller))
+            if (Glob.FirstMatch(TargetsOf(rule, kind), name) is not null && Matches(rule, caller))
             {
                 return rule.Action == PolicyAction.Allow ? null : $"policy '{rule.Name ?? i.ToString(System.Globalization.CultureInfo.InvariantCulture)}'";
             }
         }
 
         return options.PolicyDefault == PolicyAction.Allow ? null : "policyDefault deny";
-    }
-
-    private static bool Targets(PolicyRuleOptions rule, PolicyTarget kind, string name)
-    {
-        foreach (var pattern in TargetsOf(rule, kind))
-        {
-            if (FileSystemName.MatchesSimpleExpression(pattern, name, ignoreCase: false))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary><paramref name="uri"/> as .NET's URI parser normalises it (scheme and host case, dot segments, escapes); a template or other text as it is.</summary>
@@ -84,8 +71,8 @@ internal static class ServerPolicy
         (rule.Roles.Count == 0 || rule.Roles.Any(role => Has(caller, "roles", role) || Has(caller, "role", role)))
         && (rule.Groups.Count == 0 || rule.Groups.Any(group => Has(caller, "groups", group)))
         && rule.Scopes.All(scope => ValuesOf(caller, "scope", "scp").Contains(scope))
-        && (rule.Subjects.Count == 0 || rule.Subjects.Contains(caller.FindFirst("sub")?.Value))
-        && (rule.Clients.Count == 0 || rule.Clients.Contains((caller.FindFirst("azp") ?? caller.FindFirst("client_id") ?? caller.FindFirst("appid"))?.Value))
+        && (rule.Subjects.Count == 0 || rule.Subjects.Contains(McpCaller.SubjectOf(caller)?.Value))
+        && (rule.Clients.Count == 0 || rule.Clients.Contains(McpCaller.ClientOf(caller)))
         && rule.Claims.All(claim => Has(caller, claim.Key, claim.Value));
 
     /// <summary>Whether a claim of <paramref name="type"/> has <paramref name="value"/>: as a value of its own, or among space-separated ones.</summary>
