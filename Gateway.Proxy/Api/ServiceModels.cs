@@ -28,10 +28,26 @@ public sealed record DashboardService(
 /// <summary>A destination's health as YARP's probes see it, and its circuit.</summary>
 public sealed record DashboardDestination(string Url, string ActiveHealth, string PassiveHealth, string Circuit);
 
+/// <summary><c>GET /api/v1/services/{name}/tools</c>: the server's pinning mode, whether its first whole list was seen, and each tool's pin.</summary>
+public sealed record ServiceTools(string Name, string Mode, bool Baseline, IReadOnlyList<ToolPinInfo> Tools);
+
+/// <summary>
+/// A tool's pin: its state (pinned, quarantined, new, removed), the pin and where it comes from (learned, routes.yaml),
+/// when it was first seen, pinned and changed, and the definition waiting for approval.
+/// </summary>
+public sealed record ToolPinInfo(
+    string Name, string State, string? Pin, string? PinSource, DateTimeOffset? FirstSeen, DateTimeOffset? PinnedAt, DateTimeOffset? ChangedAt, PendingToolInfo? Pending);
+
+/// <summary>A definition that does not match the pin: its own pin, the kind of change, and the diff.</summary>
+public sealed record PendingToolInfo(
+    string Pin, string Change, DateTimeOffset SeenAt, string? OldDescription, string? NewDescription, IReadOnlyList<string> ChangedPaths, IReadOnlyList<string> HiddenCharacters);
+
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ServiceInfo))]
 [JsonSerializable(typeof(IReadOnlyList<ServiceInfo>))]
 [JsonSerializable(typeof(ServiceHealth))]
 [JsonSerializable(typeof(DashboardOverview))]
+[JsonSerializable(typeof(ServiceTools))]
+[JsonSerializable(typeof(ToolPinInfo))]
 [JsonSerializable(typeof(IReadOnlyList<DashboardService>))]
 internal sealed partial class GatewayJsonContext : JsonSerializerContext;

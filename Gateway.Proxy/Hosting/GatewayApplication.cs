@@ -48,6 +48,7 @@ public static class GatewayApplication
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GatewayApplication));
         BridgeLoggingVariables.Report(logger, loggingProblems);
         GatewayStartLog.RoutesFile(logger, routesFile.Path);
+        GatewayStartLog.ToolPins(logger, ToolPinsExtensions.LocationOf(configuration.Startup));
 
         // The proxy routes of stdio servers point at the bridge, so it must listen before they are built.
         var bridge = app.Services.GetRequiredService<StdioBridgeHost>();

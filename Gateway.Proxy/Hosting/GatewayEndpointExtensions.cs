@@ -25,6 +25,7 @@ public static class GatewayEndpointExtensions
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(RoutesHealthCheck.ReadyTag), ResponseWriter = ReadinessReport.WriteAsync });
         app.MapServicesApi();
+        app.MapToolPinsApi();
         app.MapDashboardApi();
         app.MapProtectedResourceMetadata();
         app.MapPrometheusScrapingEndpoint();

@@ -43,6 +43,7 @@ public static class GatewayServiceCollectionExtensions
         // Registered by factory, so that the container disposes the connections with the gateway.
         services.AddSingleton(_ => redis);
         services.AddMcpSessionKeyRing(startup.DataProtection, redis);
+        services.AddToolPins(startup, redis);
 
         services.AddSingleton<IStdioServerCatalog, RoutesStdioCatalog>();
         services.AddSingleton(sp => StdioBridgeHost.Create(

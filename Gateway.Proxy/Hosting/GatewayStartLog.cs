@@ -8,6 +8,8 @@ internal static partial class GatewayStartLog
 {
     public static void RoutesFile(ILogger logger, string path) => LogRoutesFile(logger, path);
 
+    public static void ToolPins(ILogger logger, string location) => LogToolPins(logger, location);
+
     /// <summary>Once listening: a line per server with its URL, and the in-process bridge's address when it has stdio servers.</summary>
     public static void Serving(WebApplication app, RoutesConfigStore routes, Uri? bridge)
     {
@@ -29,6 +31,9 @@ internal static partial class GatewayStartLog
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Routes: {Path} (edits apply while the gateway runs).")]
     private static partial void LogRoutesFile(ILogger logger, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Tool pins: {Location}.")]
+    private static partial void LogToolPins(ILogger logger, string location);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving {Server} at {Url} ({Transport}).")]
     private static partial void LogServing(ILogger logger, string server, string url, string transport);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Gateway.Tests.Infrastructure;
 using Gateway.Tests.Infrastructure.Identity;
@@ -38,9 +37,9 @@ public sealed class NpmClientTests : IAsyncLifetime
     {
         var token = await _idp.IssueUserTokenAsync("alice", "mcp-gateway");
 
-        var anonymous = await RunTypeScriptClientAsync(_gateway.McpEndpoint("open"), token: null);
-        var authenticated = await RunTypeScriptClientAsync(_gateway.McpEndpoint("protected"), token);
-        var refused = await RunTypeScriptClientAsync(_gateway.McpEndpoint("protected"), token: null);
+        var anonymous = await TypeScriptClient.RunAsync(_gateway.McpEndpoint("open"), token: null);
+        var authenticated = await TypeScriptClient.RunAsync(_gateway.McpEndpoint("protected"), token);
+        var refused = await TypeScriptClient.RunAsync(_gateway.McpEndpoint("protected"), token: null);
 
         foreach (var (exitCode, output) in new[] { anonymous, authenticated })
         {
@@ -72,24 +71,5 @@ public sealed class NpmClientTests : IAsyncLifetime
 
         Assert.Equal("from mcp-remote", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
         Assert.All(_upstream.Requests, r => Assert.False(r.Headers.ContainsKey("Authorization")));
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunTypeScriptClientAsync(Uri endpoint, string? token)
-    {
-        var script = NpmFixture.Ensure("ts-client", "client.mjs");
-        NpmFixture.Ensure("ts-client", Path.Combine("node_modules", "@modelcontextprotocol", "sdk", "package.json"));
-        var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(script);
-        start.ArgumentList.Add(endpoint.ToString());
-        if (token is not null)
-        {
-            start.ArgumentList.Add(token);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(Ct);
-        var errors = process.StandardError.ReadToEndAsync(Ct);
-        await process.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
-        return (process.ExitCode, await output + await errors);
     }
 }

@@ -18,6 +18,15 @@ public sealed class JsonAnsweringUpstream : IDisposable
 
     public Uri Endpoint { get; }
 
+    /// <summary>Gives <paramref name="tool"/> another description from the next request on.</summary>
+    public async Task DescribeAsync(string tool, string description)
+    {
+        using var http = new HttpClient();
+        using var response = await http.PostAsync(new Uri(Endpoint, "/control/describe"),
+            new StringContent(System.Text.Json.JsonSerializer.Serialize(new { name = tool, description }), System.Text.Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
     public static async Task<JsonAnsweringUpstream> StartAsync()
     {
         NpmFixture.Ensure("ts-client", Path.Combine("node_modules", "@modelcontextprotocol", "sdk", "package.json"));

@@ -49,7 +49,10 @@ public sealed class TestGateway : IAsyncDisposable
         var app = await GatewayApplication.BuildAsync(
             // No drain on stop (unless the routes file sets one): a test's gateway has no load balancer to wait for.
             ["--routes", routesPath, "--port", port, "--gateway:publicUrl", $"http://127.0.0.1:{port}", "--environment", "Production",
-                "--gateway:shutdown:drainDelay", "00:00:00", .. extraArgs],
+                "--gateway:shutdown:drainDelay", "00:00:00",
+                // Pins of its own (unless a test shares them, in extraArgs): tests reuse server names for upstreams with other tools.
+                "--gateway:toolPins:file", Path.Combine(Path.GetDirectoryName(routesPath)!, "tool-pins.json"),
+                "--gateway:toolPins:redisKey", "mcp-gateway:tool-pins:test-" + Guid.NewGuid().ToString("N"), .. extraArgs],
             builder =>
             {
                 builder.Logging.AddProvider(logs);

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Gateway.Tests.Infrastructure;
 using Gateway.Transforms.Configuration;
+using Gateway.Transforms.Pinning;
 using Gateway.Transforms.Policy;
 
 namespace Gateway.Tests.Policy;
@@ -51,7 +52,7 @@ public sealed class ListFilterTests
         const string progress = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":1,\"progress\":1,\"result\":\"no\"}}\n\n";
         const string result = "id: 7\r\nevent: message\r\ndata: {\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"tools\":[{\"name\":\"echo\"},{\"name\":\"whoami\"},{\"title\":\"no name\"}]}}\r\n\r\n";
         const string after = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{}}\n\n";
-        var filter = ListFilter.For(new McpServerOptions { Tools = new AccessListOptions { Deny = ["who*"] } }, "tools/list", new ClaimsPrincipal())!;
+        var filter = Unpinned(new McpServerOptions { Tools = new AccessListOptions { Deny = ["who*"] } });
 
         foreach (var chunk in new[] { 1, 7, 64, 100_000 })
         {
@@ -65,20 +66,21 @@ public sealed class ListFilterTests
     }
 
     [Fact]
-    public void AnyListAnswer_IsFiltered_HoweverItsIdIsWritten_AndOtherMessagesPassAsTheyCame()
+    public async Task AnyListAnswer_IsFiltered_HoweverItsIdIsWritten_AndOtherMessagesPassAsTheyCame()
     {
-        var filter = ListFilter.For(new McpServerOptions { Tools = new AccessListOptions { Deny = ["*"] } }, "tools/list", new ClaimsPrincipal())!;
+        var filter = Unpinned(new McpServerOptions { Tools = new AccessListOptions { Deny = ["*"] } });
 
-        Assert.Equal("""{"jsonrpc":"2.0","id":"a\u002Bb","result":{"tools":[]}}""", Encoding.UTF8.GetString(filter.Filter("""{"jsonrpc":"2.0","id":"a\u002Bb","result":{"tools":[{"name":"echo"}]}}"""u8)!));
-        Assert.Null(filter.Filter("""{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}"""u8));
-        Assert.Null(filter.Filter("not json"u8));
-        Assert.Null(ListFilter.For(new McpServerOptions(), "tools/list", new ClaimsPrincipal()));
+        var filtered = await filter.FilterAsync("""{"jsonrpc":"2.0","id":"a\u002Bb","result":{"tools":[{"name":"echo"}]}}"""u8.ToArray(), Ct);
+        Assert.Equal("""{"jsonrpc":"2.0","id":"a\u002Bb","result":{"tools":[]}}""", Encoding.UTF8.GetString(filtered!.Value.Span));
+        Assert.Null(await filter.FilterAsync("""{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}"""u8.ToArray(), Ct));
+        Assert.Null(await filter.FilterAsync("not json"u8.ToArray(), Ct));
+        Assert.Null(ListFilter.For("demo", new McpServerOptions { ToolPinning = new() { Mode = ToolPinningMode.Off } }, "tools/list", default, new ClaimsPrincipal(), TestToolPins.Create()));
     }
 
     [Fact]
     public async Task EventStream_WhoseLastEventHasNoBlankLine_IsFilteredStill()
     {
-        var filter = ListFilter.For(new McpServerOptions { Tools = new AccessListOptions { Deny = ["who*"] } }, "tools/list", new ClaimsPrincipal())!;
+        var filter = Unpinned(new McpServerOptions { Tools = new AccessListOptions { Deny = ["who*"] } });
         var unterminated = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"tools\":[{\"name\":\"whoami\"}]}}";
         using var stream = new EventStreamListFilter(new MemoryStream(Encoding.UTF8.GetBytes(unterminated)), filter);
         using var reader = new StreamReader(stream, Encoding.UTF8);
@@ -99,6 +101,10 @@ public sealed class ListFilterTests
         Assert.Equal(canonical.StartsWith("file:///secret/", StringComparison.Ordinal),
             ServerPolicy.RefusalOf(options, PolicyTarget.Resource, uri, new ClaimsPrincipal()) is not null);
     }
+
+    /// <summary>The filter of a server's tools/list answers, without pinning.</summary>
+    private static ListFilter Unpinned(McpServerOptions options) =>
+        ListFilter.For("demo", options with { ToolPinning = new() { Mode = ToolPinningMode.Off } }, "tools/list", default, new ClaimsPrincipal(), TestToolPins.Create())!;
 
     private static async Task<List<string?>> NamesAsync(TestGateway gateway, string method, string items, string key)
     {

@@ -47,6 +47,6 @@ public sealed class PolicyRulesTests
         var refused = await Assert.ThrowsAsync<McpProtocolException>(() => bob.CallToolAsync("whoami", cancellationToken: Ct).AsTask());
         Assert.Equal(McpErrorCode.InvalidParams, refused.ErrorCode);
         await Eventually.TrueAsync(() => Task.FromResult(gateway.Logs.Entries.Any(e =>
-            e.Category == "Gateway.Audit" && Equals(e.Fields["Rule"], "policy 'no-whoami'") && Equals(e.Fields["Subject"], "bob"))));
+            e.Category == "Gateway.Audit" && Equals(e.Fields.GetValueOrDefault("Rule"), "policy 'no-whoami'") && Equals(e.Fields["Subject"], "bob"))));
     }
 }

@@ -3,6 +3,7 @@ using Gateway.StdioBridge.Configuration;
 using Gateway.Transforms.Forwarding;
 using Gateway.Transforms.InboundAuth;
 using Gateway.Transforms.Limits;
+using Gateway.Transforms.Pinning;
 using Gateway.Transforms.Policy;
 using Gateway.Transforms.Resilience;
 using Gateway.Transforms.Telemetry;
@@ -60,6 +61,9 @@ public sealed record McpServerOptions
 
     /// <summary>What a tool, resource or prompt no rule matches is for a caller: <c>allow</c> (the default) or <c>deny</c>.</summary>
     public PolicyAction PolicyDefault { get; init; } = PolicyAction.Allow;
+
+    /// <summary>How the definitions of the server's tools are held to their pins.</summary>
+    public ToolPinningOptions ToolPinning { get; init; } = new();
 
     /// <summary>What callers of this server must present.</summary>
     public ServerAuthOptions Auth { get; init; } = new();

@@ -4,6 +4,7 @@ using Gateway.Transforms.Forwarding;
 using Gateway.Transforms.Guard;
 using Gateway.Transforms.InboundAuth;
 using Gateway.Transforms.Limits;
+using Gateway.Transforms.Pinning;
 using Gateway.Transforms.Policy;
 using Gateway.Transforms.Resilience;
 using Gateway.Transforms.Sessions;
@@ -83,6 +84,7 @@ internal static partial class RoutesValidator
         ForwardingValidator.ValidateServer(key, server, errors);
         GuardValidator.ValidateServer(key, server, errors);
         PolicyValidator.ValidateServer(key, server, errors);
+        ToolPinningValidator.ValidateServer(key, server, errors);
         CircuitBreakerValidator.Validate($"{key}.circuitBreaker", server.CircuitBreaker, errors);
         if (server.RateLimit is { } rateLimit)
         {

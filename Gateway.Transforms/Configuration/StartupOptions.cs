@@ -1,5 +1,6 @@
 using Gateway.Transforms.InboundAuth;
 using Gateway.Transforms.Limits;
+using Gateway.Transforms.Pinning;
 using Gateway.Transforms.Sessions;
 using Gateway.Transforms.Shutdown;
 using Gateway.Transforms.UpstreamTokens;
@@ -33,6 +34,9 @@ public sealed record StartupOptions
     /// X-Forwarded-Proto are believed. None: the connection's own address and scheme count, whatever a client sends.
     /// </summary>
     public IReadOnlyList<string> TrustedProxies { get; init; } = [];
+
+    /// <summary>Where the pins of tool definitions are kept.</summary>
+    public ToolPinStoreOptions ToolPins { get; init; } = new();
 
     /// <summary>Where rate-limit counters are shared between replicas.</summary>
     public RateLimitingOptions RateLimiting { get; init; } = new();

@@ -12,7 +12,8 @@ namespace Gateway.Transforms.Pipeline;
 /// request's <see cref="McpRequestContext"/>, so a route built before a reload still applies the options in force.
 /// </summary>
 internal sealed class McpTransforms(
-    StaticHeadersTransform staticHeaders, UpstreamTokenTransform upstreamToken, BridgeBusyTransform bridgeBusy, SessionIdResponseTransform sessionIdResponse, EventStreamStartTransform eventStreamStart)
+    StaticHeadersTransform staticHeaders, UpstreamTokenTransform upstreamToken, BridgeBusyTransform bridgeBusy, SessionIdResponseTransform sessionIdResponse, ListFilterTransform listFilter,
+    EventStreamStartTransform eventStreamStart)
 {
     public ConnectionNominatedRequestHeadersTransform ConnectionNominatedRequest { get; } = new();
 
@@ -28,7 +29,7 @@ internal sealed class McpTransforms(
 
     public BridgeBusyTransform BridgeBusy { get; } = bridgeBusy;
 
-    public ListFilterTransform ListFilter { get; } = new();
+    public ListFilterTransform ListFilter { get; } = listFilter;
 
     public SessionIdResponseTransform SessionIdResponse { get; } = sessionIdResponse;
 

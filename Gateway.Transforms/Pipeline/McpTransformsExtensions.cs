@@ -1,5 +1,6 @@
 using Gateway.Transforms.Forwarding;
 using Gateway.Transforms.Pipeline;
+using Gateway.Transforms.Policy;
 using Gateway.Transforms.Sessions;
 using Gateway.Transforms.Streaming;
 using Gateway.Transforms.Telemetry;
@@ -33,6 +34,7 @@ public static class McpTransformsExtensions
         services.AddSingleton<BridgeBusyTransform>();
         services.AddSingleton<UpstreamTokenTransform>();
         services.AddSingleton<SessionIdResponseTransform>();
+        services.AddSingleton<ListFilterTransform>();
         services.AddSingleton<EventStreamStartTransform>();
         services.AddSingleton<McpTransforms>();
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Gateway.Mcp;
 using Gateway.Transforms.Guard;
+using Gateway.Transforms.Pinning;
 using Gateway.Transforms.Pipeline;
 using Microsoft.AspNetCore.Http;
 
@@ -19,7 +20,7 @@ namespace Gateway.Transforms.Policy;
 /// </remarks>
 internal sealed class AccessListMiddleware(RequestDelegate next)
 {
-    public Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context, ToolPins pins)
     {
         var request = context.GetMcpRequest();
         if (ListFilter.Applies(request.Options, request.Envelope?.Method))
@@ -28,21 +29,49 @@ internal sealed class AccessListMiddleware(RequestDelegate next)
             context.Request.Headers.AcceptEncoding = default;
         }
 
-        if (request.Envelope is not { Method: { } method } envelope
-            || TargetOf(method, envelope, request.Body) is not ({ } kind, { } target)
-            || !ServerPolicy.Restricts(request.Options, kind)
-            || ServerPolicy.RefusalOf(request.Options, kind, target, context.User) is not { } rule)
+        if (request.Envelope is not { Method: { } method } envelope || TargetOf(method, envelope, request.Body) is not ({ } kind, { } target))
+        {
+            return next(context);
+        }
+
+        if (ServerPolicy.Restricts(request.Options, kind) && ServerPolicy.RefusalOf(request.Options, kind, target, context.User) is { } rule)
+        {
+            request.PolicyRule = rule;
+            return McpErrorResponse.WriteAsync(context, StatusCodes.Status200OK, JsonRpcErrorCodes.InvalidParams, kind switch
+            {
+                PolicyTarget.Resource => $"Resource not found: '{EchoedText.Of(target, 256)}'.",
+                PolicyTarget.Prompt => $"Unknown prompt: '{EchoedText.Of(target, 128)}'.",
+                _ => $"Unknown tool: '{EchoedText.Of(target, 128)}'.",
+            });
+        }
+
+        if (kind != PolicyTarget.Tool || request.Options.ToolPinning.Mode != ToolPinningMode.Enforce)
+        {
+            return next(context);
+        }
+
+        var refusal = pins.RefusalOfAsync(request.Server, request.Options.ToolPinning, target, context.RequestAborted);
+        return refusal.IsCompletedSuccessfully ? RefuseQuarantined(context, request, target, refusal.Result) : AwaitRefusal(context, request, target, refusal);
+    }
+
+    private async Task AwaitRefusal(HttpContext context, McpRequestContext request, string tool, ValueTask<string?> refusal) =>
+        await RefuseQuarantined(context, request, tool, await refusal.ConfigureAwait(false)).ConfigureAwait(false);
+
+    /// <summary>
+    /// A quarantined tool is refused in the server's words for an unknown tool, and why: it is the operator's
+    /// decision that is missing, not a secret.
+    /// </summary>
+    private Task RefuseQuarantined(HttpContext context, McpRequestContext request, string tool, string? rule)
+    {
+        if (rule is null)
         {
             return next(context);
         }
 
         request.PolicyRule = rule;
-        return McpErrorResponse.WriteAsync(context, StatusCodes.Status200OK, JsonRpcErrorCodes.InvalidParams, kind switch
-        {
-            PolicyTarget.Resource => $"Resource not found: '{EchoedText.Of(target, 256)}'.",
-            PolicyTarget.Prompt => $"Unknown prompt: '{EchoedText.Of(target, 128)}'.",
-            _ => $"Unknown tool: '{EchoedText.Of(target, 128)}'.",
-        });
+        return McpErrorResponse.WriteAsync(context, StatusCodes.Status200OK, JsonRpcErrorCodes.InvalidParams, rule == ToolPins.Unlisted
+            ? $"Unknown tool: '{EchoedText.Of(tool, 128)}'."
+            : $"Unknown tool: '{EchoedText.Of(tool, 128)}'. The gateway holds it back: its definition is not the one approved for this server (tool pinning); an administrator can approve it.");
     }
 
     /// <summary>What <paramref name="method"/> asks for: its kind, and the name or URI.</summary>

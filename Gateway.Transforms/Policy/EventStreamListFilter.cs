@@ -53,14 +53,15 @@ internal sealed class EventStreamListFilter(Stream upstream, ListFilter filter) 
             if (read == 0)
             {
                 // A last event without its blank line is judged as a whole one.
-                _ready.Write(!_filtered && FilteredEvent(_pending.WrittenSpan) is { } rewritten ? rewritten : _pending.WrittenSpan);
+                var last = _filtered ? null : await FilteredEventAsync(_pending.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                _ready.Write(last ?? _pending.WrittenMemory.ToArray());
                 _pending.ResetWrittenCount();
                 _ended = true;
                 continue;
             }
 
             _pending.Advance(read);
-            TakeWholeEvents();
+            await TakeWholeEventsAsync(cancellationToken).ConfigureAwait(false);
             if (_pending.WrittenCount > MaxEventBytes)
             {
                 throw new IOException($"An event of the server's list answer is longer than {MaxEventBytes} bytes; the answer is cut rather than passed unfiltered.");
@@ -69,28 +70,29 @@ internal sealed class EventStreamListFilter(Stream upstream, ListFilter filter) 
     }
 
     /// <summary>Moves every whole event of what was read to what is ready to be returned, the list result filtered.</summary>
-    private void TakeWholeEvents()
+    private async ValueTask TakeWholeEventsAsync(CancellationToken cancellationToken)
     {
-        var pending = _pending.WrittenSpan;
+        var pending = _pending.WrittenMemory;
         var start = 0;
         while (!_filtered)
         {
-            var (length, separator) = EndOfEvent(pending[start..]);
+            var (length, separator) = EndOfEvent(pending.Span[start..]);
             if (length < 0)
             {
                 break;
             }
 
             var whole = pending.Slice(start, length + separator);
-            if (pending.Slice(start, length).IndexOf("\"result\""u8) >= 0 && FilteredEvent(pending.Slice(start, length)) is { } rewritten)
+            if (pending.Span.Slice(start, length).IndexOf("\"result\""u8) >= 0
+                && await FilteredEventAsync(pending.Slice(start, length), cancellationToken).ConfigureAwait(false) is { } rewritten)
             {
                 _ready.Write(rewritten);
-                _ready.Write(pending.Slice(start + length, separator));
+                _ready.Write(pending.Span.Slice(start + length, separator));
                 _filtered = true;
             }
             else
             {
-                _ready.Write(whole);
+                _ready.Write(whole.Span);
             }
 
             start += whole.Length;
@@ -99,17 +101,32 @@ internal sealed class EventStreamListFilter(Stream upstream, ListFilter filter) 
         if (_filtered)
         {
             // What follows the result is read straight through: hand over what is already here.
-            _ready.Write(pending[start..]);
+            _ready.Write(pending.Span[start..]);
             start = pending.Length;
         }
 
-        var rest = pending[start..].ToArray();
+        var rest = pending.Span[start..].ToArray();
         _pending.ResetWrittenCount();
         _pending.Write(rest);
     }
 
     /// <summary>The event's field lines with the data replaced by the filtered message; null when the event carries no list result.</summary>
-    private byte[]? FilteredEvent(ReadOnlySpan<byte> lines)
+    private async ValueTask<byte[]?> FilteredEventAsync(ReadOnlyMemory<byte> lines, CancellationToken cancellationToken)
+    {
+        var (data, others) = Fields(lines.Span);
+        if (data.WrittenCount == 0 || await filter.FilterAsync(data.WrittenMemory, cancellationToken).ConfigureAwait(false) is not { } filtered)
+        {
+            return null;
+        }
+
+        others.Write(DataField);
+        others.Write(" "u8);
+        others.Write(filtered.Span);
+        return others.WrittenSpan.ToArray();
+    }
+
+    /// <summary>An event's data (its <c>data:</c> lines joined) and its other field lines.</summary>
+    private static (ArrayBufferWriter<byte> Data, ArrayBufferWriter<byte> Others) Fields(ReadOnlySpan<byte> lines)
     {
         var data = new ArrayBufferWriter<byte>();
         var others = new ArrayBufferWriter<byte>();
@@ -133,15 +150,7 @@ internal sealed class EventStreamListFilter(Stream upstream, ListFilter filter) 
             }
         }
 
-        if (data.WrittenCount == 0 || filter.Filter(data.WrittenSpan) is not { } filtered)
-        {
-            return null;
-        }
-
-        others.Write(DataField);
-        others.Write(" "u8);
-        others.Write(filtered);
-        return others.WrittenSpan.ToArray();
+        return (data, others);
     }
 
     /// <summary>Where the first event ends (before its blank line) and how long that line break is; Length -1 when no event is whole yet.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.Http.Headers;
 using Gateway.Mcp;
+using Gateway.Transforms.Pinning;
 using Gateway.Transforms.Pipeline;
 using Gateway.Transforms.Streaming;
 using Microsoft.AspNetCore.Http;
@@ -14,14 +15,14 @@ namespace Gateway.Transforms.Policy;
 /// (its length set anew); an SSE answer is rewritten event by event as it streams (<see cref="EventStreamListFilter"/>).
 /// Answers to every other request are not touched, nor read.
 /// </summary>
-internal sealed class ListFilterTransform : ResponseTransform
+internal sealed class ListFilterTransform(ToolPins pins) : ResponseTransform
 {
     public override async ValueTask ApplyAsync(ResponseTransformContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (context.ProxyResponse is not { IsSuccessStatusCode: true } answer
             || context.HttpContext.GetMcpRequest() is not { Envelope: { } envelope } request
-            || ListFilter.For(request.Options, envelope.Method, context.HttpContext.User) is not { } filter)
+            || ListFilter.For(request.Server, request.Options, envelope.Method, request.Body?.Memory ?? default, context.HttpContext.User, pins) is not { } filter)
         {
             return;
         }
@@ -33,7 +34,7 @@ internal sealed class ListFilterTransform : ResponseTransform
             context.HttpContext.Response.StatusCode = StatusCodes.Status502BadGateway;
             var error = new ArrayBufferWriter<byte>();
             JsonRpcErrorResponse.Write(error, JsonRpcErrorCodes.UpstreamUnavailable, "The server's list answer is compressed, so the gateway cannot filter it.", envelope.Id);
-            Replace(context, answer, error.WrittenSpan.ToArray(), McpMediaTypes.Json);
+            Replace(context, answer, error.WrittenMemory, McpMediaTypes.Json);
             return;
         }
 
@@ -45,13 +46,13 @@ internal sealed class ListFilterTransform : ResponseTransform
         else if (string.Equals(mediaType, McpMediaTypes.Json, StringComparison.OrdinalIgnoreCase))
         {
             var body = await answer.Content.ReadAsByteArrayAsync(context.CancellationToken).ConfigureAwait(false);
-            Replace(context, answer, filter.Filter(body) ?? body, McpMediaTypes.Json);
+            Replace(context, answer, await filter.FilterAsync(body, context.CancellationToken).ConfigureAwait(false) ?? body, McpMediaTypes.Json);
         }
     }
 
-    private static void Replace(ResponseTransformContext context, HttpResponseMessage answer, byte[] body, string mediaType)
+    private static void Replace(ResponseTransformContext context, HttpResponseMessage answer, ReadOnlyMemory<byte> body, string mediaType)
     {
-        var content = new ByteArrayContent(body);
+        var content = new ReadOnlyMemoryContent(body);
         content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
         answer.Content.Dispose();
         answer.Content = content;

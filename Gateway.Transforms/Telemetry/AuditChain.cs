@@ -23,14 +23,19 @@ internal sealed class AuditChain
     public string Instance { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 
     /// <summary>The next link: its sequence number and hash. Not thread-safe: the caller keeps links and log writes in one order.</summary>
-    public (long Sequence, string Hash) Next(in McpAuditEvent e)
+    public (long Sequence, string Hash) Next<T>(in T e)
+        where T : struct, IAuditRecord
     {
         // Counted only once the record is written: a number that never reaches the log would read as a removed event.
         var sequence = _sequence + 1;
         _canonical.ResetWrittenCount();
         using (var writer = new Utf8JsonWriter(_canonical))
         {
-            AuditRecord.Write(writer, sequence, Instance, e);
+            writer.WriteStartArray();
+            writer.WriteNumberValue(sequence);
+            writer.WriteStringValue(Instance);
+            e.WriteValues(writer);
+            writer.WriteEndArray();
         }
 
         _sequence = sequence;
@@ -48,55 +53,50 @@ internal sealed class AuditChain
     }
 }
 
+/// <summary>An audit event whose hash covers its values: written as the JSON console formatter writes them, so that the verifier can rebuild them from the log line alone.</summary>
+internal interface IAuditRecord
+{
+    /// <summary>The event's values, in the order of its kind's <see cref="AuditRecord.FieldsOf"/> after Sequence and Instance.</summary>
+    void WriteValues(Utf8JsonWriter writer);
+}
+
 /// <summary>
-/// The canonical JSON of an audit event that its hash covers: every field in a fixed order, as the JSON console
-/// formatter writes its values, so that the verifier can rebuild it from the log line alone.
+/// The canonical JSON of an audit event that its hash covers: a JSON array of every field of its kind (its log
+/// event id) in a fixed order, as the JSON console formatter writes its values.
 /// </summary>
 internal static class AuditRecord
 {
-    /// <summary>The event's fields as the log's <c>State</c> names them, in canonical order.</summary>
-    public static readonly string[] Fields =
+    /// <summary>The log event id of an MCP request's event.</summary>
+    public const int Request = 1;
+
+    /// <summary>The log event id of a tool definition's change.</summary>
+    public const int ToolChange = 2;
+
+    private static readonly string[] RequestFields =
     [
         "Sequence", "Instance", "Server", "HttpMethod", "McpMethod", "Target", "Status", "ErrorCode", "Rule", "DurationMs",
         "Issuer", "Subject", "Client", "Session", "RequestBytes", "ResponseBytes", "Arguments",
     ];
 
-    public static void Write(Utf8JsonWriter writer, long sequence, string instance, in McpAuditEvent e)
+    private static readonly string[] ToolChangeFields =
+    [
+        "Sequence", "Instance", "Server", "Tool", "Change", "Action", "OldPin", "NewPin", "OldDescription", "NewDescription",
+        "ChangedPaths", "HiddenCharacters", "By",
+    ];
+
+    /// <summary>The fields of an event of <paramref name="eventId"/>, as the log's <c>State</c> names them, in canonical order; null for a kind not known.</summary>
+    public static string[]? FieldsOf(int eventId) => eventId switch
+    {
+        Request => RequestFields,
+        ToolChange => ToolChangeFields,
+        _ => null,
+    };
+
+    /// <summary>The canonical JSON, from a log line's <c>State</c> object.</summary>
+    public static void Write(Utf8JsonWriter writer, JsonElement state, string[] fields)
     {
         writer.WriteStartArray();
-        writer.WriteNumberValue(sequence);
-        writer.WriteStringValue(instance);
-        writer.WriteStringValue(e.Server);
-        writer.WriteStringValue(e.HttpMethod);
-        writer.WriteStringValue(e.McpMethod);
-        writer.WriteStringValue(e.Target);
-        writer.WriteNumberValue(e.Status);
-        if (e.ErrorCode is { } code)
-        {
-            writer.WriteNumberValue(code);
-        }
-        else
-        {
-            writer.WriteNullValue();
-        }
-
-        writer.WriteStringValue(e.Rule);
-        writer.WriteNumberValue(e.DurationMs);
-        writer.WriteStringValue(e.Issuer);
-        writer.WriteStringValue(e.Subject);
-        writer.WriteStringValue(e.Client);
-        writer.WriteStringValue(e.Session);
-        writer.WriteNumberValue(e.RequestBytes);
-        writer.WriteNumberValue(e.ResponseBytes);
-        writer.WriteStringValue(e.Arguments);
-        writer.WriteEndArray();
-    }
-
-    /// <summary>The same canonical JSON, from a log line's <c>State</c> object.</summary>
-    public static void Write(Utf8JsonWriter writer, JsonElement state)
-    {
-        writer.WriteStartArray();
-        foreach (var field in Fields)
+        foreach (var field in fields)
         {
             if (!state.TryGetProperty(field, out var value))
             {

@@ -23,9 +23,14 @@ internal static class AuditChainVerifier
         while (log.ReadLine() is { } line)
         {
             lineNumber++;
-            if (StateOf(line) is not { } state)
+            if (StateOf(line) is not ({ } state, var eventId))
             {
                 continue;
+            }
+
+            if (AuditRecord.FieldsOf(eventId) is not { } fields)
+            {
+                return AuditVerdict.Broken(lineNumber, $"an audit event of a kind this verifier does not know (event id {eventId}): it was changed, or written by a newer gateway");
             }
 
             if (!state.TryGetProperty("Hash", out var hashElement) || hashElement.ValueKind != JsonValueKind.String
@@ -49,7 +54,7 @@ internal static class AuditChainVerifier
             canonical.ResetWrittenCount();
             using (var writer = new Utf8JsonWriter(canonical))
             {
-                AuditRecord.Write(writer, state);
+                AuditRecord.Write(writer, state, fields);
             }
 
             var hash = new byte[SHA256.HashSizeInBytes];
@@ -66,7 +71,8 @@ internal static class AuditChainVerifier
             : AuditVerdict.Whole(events, chains.Count);
     }
 
-    private static JsonElement? StateOf(string line)
+    /// <summary>The <c>State</c> and <c>EventId</c> of an audit log line; null for any other line.</summary>
+    private static (JsonElement State, int EventId)? StateOf(string line)
     {
         if (!line.StartsWith('{'))
         {
@@ -78,7 +84,7 @@ internal static class AuditChainVerifier
             using var document = JsonDocument.Parse(line);
             var root = document.RootElement;
             return root.TryGetProperty("Category", out var category) && category.ValueEquals(McpAuditLog.Category) && root.TryGetProperty("State", out var state)
-                ? state.Clone()
+                ? (state.Clone(), root.TryGetProperty("EventId", out var id) && id.ValueKind == JsonValueKind.Number && id.TryGetInt32(out var eventId) ? eventId : 0)
                 : null;
         }
         catch (JsonException)

@@ -69,15 +69,90 @@ internal sealed partial class McpAuditLog(ILoggerFactory loggers)
         return Sha256Text.Hex(sessionId, bytes: 12);
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message =
+    /// <summary>Records a change of a tool's definition, or an admin's decision about one, in the same chain as the requests.</summary>
+    public void Write(in ToolChangeAuditEvent e)
+    {
+        if (!Enabled)
+        {
+            return;
+        }
+
+        lock (_chain)
+        {
+            var (sequence, hash) = _chain.Next(e);
+            LogToolChange(_logger, e.Server, e.Tool, e.Change, e.Action, e.OldPin, e.NewPin, e.OldDescription, e.NewDescription, e.ChangedPaths, e.HiddenCharacters, e.By,
+                _chain.Instance, sequence, hash);
+        }
+    }
+
+    [LoggerMessage(EventId = AuditRecord.Request, Level = LogLevel.Information, Message =
         "mcp {Server} {HttpMethod} {McpMethod} {Target} -> {Status} {ErrorCode} {Rule} in {DurationMs} ms; caller {Issuer} {Subject} {Client}; session {Session}; bytes {RequestBytes}/{ResponseBytes}; arguments {Arguments}; chain {Instance} #{Sequence} {Hash}")]
     private static partial void LogRequest(
         ILogger logger, string server, string httpMethod, string? mcpMethod, string? target, int status, int? errorCode, string? rule, double durationMs,
         string? issuer, string? subject, string? client, string? session, long requestBytes, long responseBytes, string? arguments,
         string instance, long sequence, string hash);
+
+    [LoggerMessage(EventId = AuditRecord.ToolChange, Level = LogLevel.Information, Message =
+        "tool {Server}/{Tool} {Change}: {Action}; pin {OldPin} -> {NewPin}; description {OldDescription} -> {NewDescription}; changed {ChangedPaths}; hidden characters {HiddenCharacters}; by {By}; chain {Instance} #{Sequence} {Hash}")]
+    private static partial void LogToolChange(
+        ILogger logger, string server, string tool, string change, string action, string? oldPin, string? newPin, string? oldDescription, string? newDescription,
+        string? changedPaths, string? hiddenCharacters, string? by, string instance, long sequence, string hash);
 }
 
 /// <summary>What the audit log records of one MCP request; <c>Rule</c> names the server's list rule that refused it.</summary>
 internal readonly record struct McpAuditEvent(
     string Server, string HttpMethod, string? McpMethod, string? Target, int Status, int? ErrorCode, string? Rule, double DurationMs,
-    string? Issuer, string? Subject, string? Client, string? Session, long RequestBytes, long ResponseBytes, string? Arguments);
+    string? Issuer, string? Subject, string? Client, string? Session, long RequestBytes, long ResponseBytes, string? Arguments) : IAuditRecord
+{
+    public void WriteValues(Utf8JsonWriter writer)
+    {
+        writer.WriteStringValue(Server);
+        writer.WriteStringValue(HttpMethod);
+        writer.WriteStringValue(McpMethod);
+        writer.WriteStringValue(Target);
+        writer.WriteNumberValue(Status);
+        if (ErrorCode is { } code)
+        {
+            writer.WriteNumberValue(code);
+        }
+        else
+        {
+            writer.WriteNullValue();
+        }
+
+        writer.WriteStringValue(Rule);
+        writer.WriteNumberValue(DurationMs);
+        writer.WriteStringValue(Issuer);
+        writer.WriteStringValue(Subject);
+        writer.WriteStringValue(Client);
+        writer.WriteStringValue(Session);
+        writer.WriteNumberValue(RequestBytes);
+        writer.WriteNumberValue(ResponseBytes);
+        writer.WriteStringValue(Arguments);
+    }
+}
+
+/// <summary>
+/// What the audit log records of a tool definition's change (<c>Change</c>: changed, added, removed,
+/// suspicious_characters, pinned) and what the gateway did (<c>Action</c>: quarantined, alerted, pinned), or of an
+/// admin's approval or removal of a pin (<c>By</c>: the admin).
+/// </summary>
+internal readonly record struct ToolChangeAuditEvent(
+    string Server, string Tool, string Change, string Action, string? OldPin, string? NewPin, string? OldDescription, string? NewDescription,
+    string? ChangedPaths, string? HiddenCharacters, string? By) : IAuditRecord
+{
+    public void WriteValues(Utf8JsonWriter writer)
+    {
+        writer.WriteStringValue(Server);
+        writer.WriteStringValue(Tool);
+        writer.WriteStringValue(Change);
+        writer.WriteStringValue(Action);
+        writer.WriteStringValue(OldPin);
+        writer.WriteStringValue(NewPin);
+        writer.WriteStringValue(OldDescription);
+        writer.WriteStringValue(NewDescription);
+        writer.WriteStringValue(ChangedPaths);
+        writer.WriteStringValue(HiddenCharacters);
+        writer.WriteStringValue(By);
+    }
+}

@@ -52,6 +52,7 @@ public sealed class McpMetrics
     private readonly UpDownCounter<long> _openStreams;
     private readonly Counter<long> _tokenRequests;
     private readonly Counter<long> _rateLimited;
+    private readonly Counter<long> _toolDefinitionChanges;
     private readonly Histogram<double> _tokenAcquisitionDuration;
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _toolNames = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, McpServerTotals> _totals = new(StringComparer.Ordinal);
@@ -67,6 +68,8 @@ public sealed class McpMetrics
         _sessionsStarted = meter.CreateCounter<long>("mcp.gateway.sessions.started", "{session}", "Sessions created through the gateway.");
         _openStreams = meter.CreateUpDownCounter<long>("mcp.gateway.streams.open", "{stream}", "SSE responses being relayed now.");
         _rateLimited = meter.CreateCounter<long>("mcp.gateway.rate_limit.rejections", "{request}", "Requests refused by a rate limit, by scope: server or tool.");
+        _toolDefinitionChanges = meter.CreateCounter<long>("mcp.gateway.tool_definition.changes", "{change}",
+            "Tool definitions that no longer match their pin, by kind: changed, added, removed, suspicious_characters.");
         _tokenRequests = meter.CreateCounter<long>("mcp.gateway.upstream_token.requests", "{request}", "Upstream tokens asked of the token cache, by result: hit, issued or failed.");
         _tokenAcquisitionDuration = meter.CreateHistogram("mcp.gateway.upstream_token.acquisition.duration", "s", "Calls to the identity provider for upstream tokens (token exchange, OBO, client credentials).", advice: buckets);
     }
@@ -131,6 +134,11 @@ public sealed class McpMetrics
         _rateLimited.Add(1, new KeyValuePair<string, object?>(ServerTag, server), new KeyValuePair<string, object?>("mcp.gateway.rate_limit.scope", scope));
         Interlocked.Increment(ref TotalsOf(server).RateLimitedCount);
     }
+
+    /// <summary>A tool whose definition no longer matches its pin (<paramref name="kind"/>: changed, added, removed, suspicious_characters).</summary>
+    public void RecordToolDefinitionChange(string server, string tool, string kind) =>
+        _toolDefinitionChanges.Add(1, new KeyValuePair<string, object?>(ServerTag, server), new KeyValuePair<string, object?>(ToolTag, ToolLabel(server, tool)),
+            new KeyValuePair<string, object?>("mcp.gateway.tool_definition.change", kind));
 
     /// <summary>One answer of the token cache: <c>hit</c>, <c>issued</c> (the IdP was asked and gave one) or <c>failed</c>.</summary>
     public void RecordTokenRequest(string server, string strategy, string result) =>
