@@ -16,6 +16,6 @@ internal static class TestToolPins
         var meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
         return new ToolPins(
             store ?? new FileToolPinStore(Path.Combine(TempDirectory.Create(), "tool-pins.json"), NullLogger.Instance),
-            new McpAuditLog(loggers), new McpMetrics(meters), time ?? TimeProvider.System, loggers.CreateLogger<ToolPins>());
+            new ToolPinReporter(new McpAuditLog(loggers), new McpMetrics(meters), loggers.CreateLogger<ToolPins>()), time ?? TimeProvider.System);
     }
 }

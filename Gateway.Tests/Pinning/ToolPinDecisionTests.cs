@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using Gateway.Transforms.Pinning;
 
 namespace Gateway.Tests.Pinning;
@@ -41,6 +41,8 @@ public sealed class ToolPinDecisionTests
         Assert.Equal(["U+E0041 in annotations.title", "U+200B in description", "U+202E in inputSchema.properties.message.description", "U+202C in inputSchema.properties.message.description"],
             tool.HiddenCharacters);
         Assert.Empty(Tool("""{"name":"echo","description":"Grüße, 東京, emoji 😀, tab\tand newline\n"}""").HiddenCharacters);
+        Assert.Equal(["U+001B in description", "U+FE0F in description", "U+E000 in description", "U+3164 in description"],
+            Tool("""{"name":"echo","description":"esc \u001B[8m, selector \uFE0F, private \uE000, filler \u3164"}""").HiddenCharacters);
     }
 
     [Fact]
@@ -100,6 +102,14 @@ public sealed class ToolPinDecisionTests
     }
 
     [Fact]
+    public void AnEmptyFirstList_IsNoBaseline()
+    {
+        var (pins, _) = ToolPinDecision.Decide(ServerToolPins.Empty, NoPins, [], wholeList: true, lastPage: true, Now);
+        Assert.False(pins.Baseline);
+        Assert.Equal(ToolChangeKind.Pinned, ToolPinDecision.Decide(pins, NoPins, [Tool("""{"name":"a"}""")], true, true, Now).Changes.Single().Kind);
+    }
+
+    [Fact]
     public void PinsGivenAhead_AreHeldTo_FromTheFirstList()
     {
         var echo = Tool("""{"name":"echo","description":"Returns its input."}""");
@@ -116,5 +126,5 @@ public sealed class ToolPinDecisionTests
         Assert.Equal(echo.Pin, matching.Tools["echo"].Pin);
     }
 
-    private static ToolDefinition Tool(string json) => ToolDefinition.Of(JsonNode.Parse(json))!;
+    private static ToolDefinition Tool(string json) => ToolDefinition.Of(JsonDocument.Parse(json).RootElement)!;
 }

@@ -71,10 +71,63 @@ public sealed class ListFilterTests
         var filter = Unpinned(new McpServerOptions { Tools = new AccessListOptions { Deny = ["*"] } });
 
         var filtered = await filter.FilterAsync("""{"jsonrpc":"2.0","id":"a\u002Bb","result":{"tools":[{"name":"echo"}]}}"""u8.ToArray(), Ct);
-        Assert.Equal("""{"jsonrpc":"2.0","id":"a\u002Bb","result":{"tools":[]}}""", Encoding.UTF8.GetString(filtered!.Value.Span));
-        Assert.Null(await filter.FilterAsync("""{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}"""u8.ToArray(), Ct));
-        Assert.Null(await filter.FilterAsync("not json"u8.ToArray(), Ct));
+        Assert.Equal(ListFilterOutcome.Rewritten, filtered.Outcome);
+        Assert.Equal("""{"jsonrpc":"2.0","id":"a\u002Bb","result":{"tools":[]}}""", Encoding.UTF8.GetString(filtered.Message.Span));
+        Assert.Equal(ListFilterOutcome.NotAList, (await filter.FilterAsync("""{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}"""u8.ToArray(), Ct)).Outcome);
+        Assert.Equal(ListFilterOutcome.NotAList, (await filter.FilterAsync("""{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"no"}}"""u8.ToArray(), Ct)).Outcome);
+        Assert.Equal(ListFilterOutcome.Unreadable, (await filter.FilterAsync("not json"u8.ToArray(), Ct)).Outcome);
+        Assert.Equal(ListFilterOutcome.Unreadable, (await filter.FilterAsync("""[{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"echo"}]}}]"""u8.ToArray(), Ct)).Outcome);
         Assert.Null(ListFilter.For("demo", new McpServerOptions { ToolPinning = new() { Mode = ToolPinningMode.Off } }, "tools/list", default, new ClaimsPrincipal(), TestToolPins.Create()));
+    }
+
+    [Fact]
+    public async Task WhatAClientReadsOtherwise_IsReadTheClientsWay_OrNotPassed()
+    {
+        var filter = Unpinned(new McpServerOptions { Tools = new AccessListOptions { Deny = ["who*"] } });
+
+        // A byte-order mark, a schema nested past System.Text.Json's default depth, a member given twice, an escaped name.
+        var deep = string.Concat(Enumerable.Repeat("""{"a":""", 100)) + "1" + new string('}', 100);
+        foreach (var answer in new[]
+        {
+            "\uFEFF" + """{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"whoami"}]}}""",
+            """{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"whoami","inputSchema":""" + deep + "}]}}",
+            """{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"whoami"}],"tools":[{"name":"whoami"}]}}""",
+            """{"jsonrpc":"2.0","id":1,"\u0072esult":{"tools":[{"name":"whoami"}]}}""",
+        })
+        {
+            var filtered = await filter.FilterAsync(Encoding.UTF8.GetBytes(answer), Ct);
+            Assert.Equal(ListFilterOutcome.Rewritten, filtered.Outcome);
+            Assert.DoesNotContain("whoami", Encoding.UTF8.GetString(filtered.Message.Span), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task EventStream_PassesAnUnchangedListAsItCame_AndFiltersEveryResult_AndCutsWhatItCannotRead()
+    {
+        var filter = Unpinned(new McpServerOptions { Tools = new AccessListOptions { Deny = ["who*"] } });
+
+        // Data over several lines, nothing to take out: the event byte for byte.
+        const string multiline = "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\ndata: \"result\":{\"tools\":[{\"name\":\"echo\"}]}}\n\n";
+        Assert.Equal(multiline, await ReadAsync(multiline, filter));
+
+        // A decoy result first does not let the next one through; data over several lines is rewritten on one.
+        var decoy = "data: {\"jsonrpc\":\"2.0\",\"id\":9,\"result\":{\"tools\":[]}}\n\n"
+            + "data: {\"jsonrpc\":\"2.0\",\"id\":1,\ndata: \"result\":{\"tools\":[{\"name\":\"whoami\"},{\"name\":\"echo\",\ndata: \"title\":\"E\"}]}}\n\n";
+        var read = await ReadAsync(decoy, filter);
+        Assert.DoesNotContain("whoami", read, StringComparison.Ordinal);
+        Assert.EndsWith("data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"tools\":[{\"name\":\"echo\", \"title\":\"E\"}]}}\n\n", read, StringComparison.Ordinal);
+
+        // Lines ended by a bare CR, and JSON it cannot parse, are cut.
+        await Assert.ThrowsAsync<IOException>(() => ReadAsync("data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"tools\":[{\"name\":\"whoami\"}]}}\r\r", filter));
+        await Assert.ThrowsAsync<IOException>(() => ReadAsync("data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"tools\":[{\"name\":\"whoami\"}]},}\n\n", filter));
+        Assert.Equal("data: not json\n\n", await ReadAsync("data: not json\n\n", filter));
+    }
+
+    private static async Task<string> ReadAsync(string sse, ListFilter filter)
+    {
+        using var stream = new EventStreamListFilter(new TrickleStream(Encoding.UTF8.GetBytes(sse), 5), filter);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return await reader.ReadToEndAsync(Ct);
     }
 
     [Fact]

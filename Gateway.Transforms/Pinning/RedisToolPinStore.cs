@@ -10,7 +10,7 @@ namespace Gateway.Transforms.Pinning;
 /// only if no other replica wrote since it was read; each save is announced on a channel so that the other replicas
 /// reload at once. Behind <see cref="RedisCircuit"/>: while Redis is down, loads and saves fail at once.
 /// </summary>
-internal sealed class RedisToolPinStore : IToolPinStore
+internal sealed partial class RedisToolPinStore : IToolPinStore
 {
     private const string SaveScript = """
         local version = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
@@ -24,6 +24,7 @@ internal sealed class RedisToolPinStore : IToolPinStore
     private readonly RedisCircuit _circuit;
     private readonly string _prefix;
     private readonly RedisChannel _channel;
+    private readonly ILogger _logger;
 
     // Announcements of this replica's own saves are not news to it.
     private readonly string _instance = Guid.NewGuid().ToString("N");
@@ -35,6 +36,7 @@ internal sealed class RedisToolPinStore : IToolPinStore
         _prefix = keyPrefix + ":";
         _channel = RedisChannel.Literal(keyPrefix + ":changed");
         _circuit = new RedisCircuit("Tool pins", time, logger);
+        _logger = logger;
         _ = SubscribeAsync();
     }
 
@@ -43,7 +45,8 @@ internal sealed class RedisToolPinStore : IToolPinStore
     public async ValueTask<StoredToolPins?> LoadAsync(string server, CancellationToken cancellationToken)
     {
         var (succeeded, values) = await _circuit.TryRunAsync(
-            static async (s, _) => await (await s.Redis.ConfigureAwait(false)).GetDatabase().HashGetAsync(s.Key, ["v", "s"]).ConfigureAwait(false),
+            // WaitAsync: the circuit's timeout only ends what observes its token.
+            static async (s, ct) => await (await s.Redis.ConfigureAwait(false)).GetDatabase().HashGetAsync(s.Key, ["v", "s"]).WaitAsync(ct).ConfigureAwait(false),
             (Redis: _redis, Key: new RedisKey(_prefix + server)),
             cancellationToken).ConfigureAwait(false);
         if (!succeeded || values is null)
@@ -51,16 +54,31 @@ internal sealed class RedisToolPinStore : IToolPinStore
             return null;
         }
 
+        if (!_subscribed)
+        {
+            // Redis was down when the gateway started: announcements are heard from the first read that works.
+            _ = TrySubscribeAsync(await _redis.ConfigureAwait(false));
+        }
+
         var version = values[0].TryParse(out long v) ? v : 0;
-        var pins = values[1].HasValue ? JsonSerializer.Deserialize((byte[])values[1]!, ToolPinsJsonContext.Default.ServerToolPins) : null;
-        return new StoredToolPins(pins ?? ServerToolPins.Empty, version);
+        try
+        {
+            var pins = values[1].HasValue ? JsonSerializer.Deserialize((byte[])values[1]!, ToolPinsJsonContext.Default.ServerToolPins) : null;
+            return new StoredToolPins(pins ?? ServerToolPins.Empty, version);
+        }
+        catch (JsonException ex)
+        {
+            // Written by another version, or by hand: not taken as no pins, which would trust every tool again.
+            LogUnreadable(_logger, server, ex.Message);
+            return null;
+        }
     }
 
     public async ValueTask<ToolPinSave> SaveAsync(string server, ServerToolPins pins, long version, CancellationToken cancellationToken)
     {
         var (succeeded, result) = await _circuit.TryRunAsync(
-            static async (s, _) => (long)await (await s.Redis.ConfigureAwait(false)).GetDatabase().ScriptEvaluateAsync(
-                SaveScript, [s.Key], [s.Version, s.Json, s.Channel, s.Message]).ConfigureAwait(false),
+            static async (s, ct) => (long)await (await s.Redis.ConfigureAwait(false)).GetDatabase().ScriptEvaluateAsync(
+                SaveScript, [s.Key], [s.Version, s.Json, s.Channel, s.Message]).WaitAsync(ct).ConfigureAwait(false),
             (Redis: _redis, Key: new RedisKey(_prefix + server), Version: version, Json: JsonSerializer.SerializeToUtf8Bytes(pins, ToolPinsJsonContext.Default.ServerToolPins),
                 Channel: _channel.ToString(), Message: _instance + "\n" + server),
             cancellationToken).ConfigureAwait(false);
@@ -113,4 +131,7 @@ internal sealed class RedisToolPinStore : IToolPinStore
             // Redis is down: subscribed when the connection is restored (once made, the client renews it itself).
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Tool pins: the pins of {Server} in Redis cannot be read ({Detail}); the pins in memory stay in force.")]
+    private static partial void LogUnreadable(ILogger logger, string server, string detail);
 }

@@ -12,6 +12,7 @@ internal sealed record ServerToolPins
 
     public IReadOnlyDictionary<string, ToolPin> Tools { get; init; } = new Dictionary<string, ToolPin>(StringComparer.Ordinal);
 
+    /// <summary>These pins with <paramref name="tool"/>'s replaced, or removed when <paramref name="pin"/> is null.</summary>
     public ServerToolPins With(string tool, ToolPin? pin)
     {
         var tools = new Dictionary<string, ToolPin>(Tools, StringComparer.Ordinal);

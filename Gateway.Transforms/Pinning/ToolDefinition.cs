@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -36,9 +37,9 @@ internal sealed class ToolDefinition
     public IReadOnlyList<string> HiddenCharacters { get; }
 
     /// <summary>The definition of a <c>tools/list</c> item; null when it has no string name.</summary>
-    public static ToolDefinition? Of(JsonNode? tool)
+    public static ToolDefinition? Of(JsonElement tool)
     {
-        if (tool is not JsonObject item || item["name"] is not JsonValue nameValue || nameValue.GetValueKind() != JsonValueKind.String)
+        if (tool.ValueKind != JsonValueKind.Object || !tool.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
         {
             return null;
         }
@@ -50,17 +51,17 @@ internal sealed class ToolDefinition
             writer.WriteStartObject();
             foreach (var member in Members)
             {
-                if (item[member] is { } value)
+                if (tool.TryGetProperty(member, out var value) && value.ValueKind != JsonValueKind.Null)
                 {
                     writer.WritePropertyName(member);
-                    Write(writer, value, member, hidden);
+                    Write(writer, value, new Path(null, member, -1), hidden);
                 }
             }
 
             writer.WriteEndObject();
         }
 
-        return new ToolDefinition(nameValue.GetValue<string>(), Encoding.UTF8.GetString(buffer.WrittenSpan), Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan)), hidden);
+        return new ToolDefinition(name.GetString()!, Encoding.UTF8.GetString(buffer.WrittenSpan), Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan)), hidden);
     }
 
     /// <summary>A canonical definition read back (from the store), to compare with.</summary>
@@ -78,47 +79,45 @@ internal sealed class ToolDefinition
     public static string? DescriptionOf(JsonNode? definition) =>
         definition?["description"] is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : null;
 
-    private static void Write(Utf8JsonWriter writer, JsonNode? node, string path, List<string> hidden)
+    private static void Write(Utf8JsonWriter writer, JsonElement element, Path path, List<string> hidden)
     {
-        switch (node)
+        switch (element.ValueKind)
         {
-            case JsonObject obj:
+            case JsonValueKind.Object:
                 writer.WriteStartObject();
-                foreach (var (key, value) in obj.OrderBy(p => p.Key, StringComparer.Ordinal))
+                foreach (var property in element.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal))
                 {
-                    var at = $"{path}.{key}";
-                    FindHidden(key, at, hidden);
-                    writer.WritePropertyName(key);
-                    Write(writer, value, at, hidden);
+                    var at = new Path(path, property.Name, -1);
+                    FindHidden(property.Name, at, hidden);
+                    writer.WritePropertyName(property.Name);
+                    Write(writer, property.Value, at, hidden);
                 }
 
                 writer.WriteEndObject();
                 break;
-            case JsonArray array:
+            case JsonValueKind.Array:
                 writer.WriteStartArray();
-                for (var i = 0; i < array.Count; i++)
+                var index = 0;
+                foreach (var item in element.EnumerateArray())
                 {
-                    Write(writer, array[i], string.Create(CultureInfo.InvariantCulture, $"{path}[{i}]"), hidden);
+                    Write(writer, item, new Path(path, null, index++), hidden);
                 }
 
                 writer.WriteEndArray();
                 break;
-            case JsonValue value when value.GetValueKind() == JsonValueKind.String:
-                var text = value.GetValue<string>();
+            case JsonValueKind.String:
+                var text = element.GetString()!;
                 FindHidden(text, path, hidden);
                 writer.WriteStringValue(text);
                 break;
-            case null:
-                writer.WriteNullValue();
-                break;
             default:
-                // Numbers as written, true and false.
-                node.WriteTo(writer);
+                // Numbers as written, true, false and null.
+                writer.WriteRawValue(JsonMarshal.GetRawUtf8Value(element), skipInputValidation: true);
                 break;
         }
     }
 
-    private static void FindHidden(string text, string path, List<string> hidden)
+    private static void FindHidden(string text, Path path, List<string> hidden)
     {
         foreach (var rune in text.EnumerateRunes())
         {
@@ -129,10 +128,29 @@ internal sealed class ToolDefinition
         }
     }
 
-    /// <summary>Characters that show as nothing, or reorder what is shown, so that a person reviewing a definition does not read what a model reads.</summary>
-    internal static bool IsHidden(int c) => c is
-        0x00AD or 0x061C or 0x180E or (>= 0x200B and <= 0x200F) or (>= 0x202A and <= 0x202E) or (>= 0x2060 and <= 0x2064)
-        or (>= 0x2066 and <= 0x2069) or 0xFEFF or (>= 0xE0000 and <= 0xE007F);
+    /// <summary>Where a value is in the definition (<c>inputSchema.properties.path</c>), spelled out only when a finding names it.</summary>
+    private sealed record Path(Path? Parent, string? Member, int Index)
+    {
+        public override string ToString() =>
+            (Parent, Member) switch
+            {
+                (null, _) => Member!,
+                (_, null) => string.Create(CultureInfo.InvariantCulture, $"{Parent}[{Index}]"),
+                _ => $"{Parent}.{Member}",
+            };
+    }
+
+    /// <summary>
+    /// Characters that show as nothing, or reorder what is shown, so that a person reviewing a definition does not
+    /// read what a model reads: format characters (zero-width, bidirectional controls, tags), controls other than
+    /// tab and line ends, private-use characters, variation selectors, and the blanks that are letters or marks.
+    /// </summary>
+    internal static bool IsHidden(int c) =>
+        c is not ('\t' or '\n' or '\r')
+        && (CharUnicodeInfo.GetUnicodeCategory(c) is UnicodeCategory.Format or UnicodeCategory.Control or UnicodeCategory.PrivateUse
+            or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator
+            || c is (>= 0xFE00 and <= 0xFE0F) or (>= 0xE0100 and <= 0xE01EF) or 0x034F or 0x115F or 0x1160 or 0x3164 or 0xFFA0
+                or 0x17B4 or 0x17B5 or (>= 0x180B and <= 0x180F) or 0x2800);
 
     private static void Compare(JsonNode? before, JsonNode? now, string path, List<string> paths)
     {

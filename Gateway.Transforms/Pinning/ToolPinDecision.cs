@@ -19,15 +19,16 @@ internal static class ToolPinDecision
         ServerToolPins current, IReadOnlyDictionary<string, string> configured, IReadOnlyList<ToolDefinition> tools, bool wholeList, bool lastPage, DateTimeOffset now)
     {
         var changes = new List<ToolChange>();
-        var next = current;
+        Dictionary<string, ToolPin>? next = null;
         foreach (var tool in tools)
         {
-            var record = next.Tools.GetValueOrDefault(tool.Name);
+            var record = (next ?? current.Tools).GetValueOrDefault(tool.Name);
             var pinned = configured.GetValueOrDefault(tool.Name) ?? record?.Pin;
             var updated = Decide(record, pinned, tool, current.Baseline, now, changes);
             if (!ReferenceEquals(updated, record))
             {
-                next = next.With(tool.Name, updated);
+                // One copy of the pins for the whole list: a copy for each change would cost the list's length squared.
+                (next ??= new Dictionary<string, ToolPin>(current.Tools, StringComparer.Ordinal))[tool.Name] = updated;
             }
         }
 
@@ -38,18 +39,35 @@ internal static class ToolPinDecision
             {
                 if (!listed.Contains(name) && !record.Removed)
                 {
-                    next = next.With(name, record with { Removed = true });
+                    (next ??= new Dictionary<string, ToolPin>(current.Tools, StringComparer.Ordinal))[name] = record with { Removed = true };
                     changes.Add(new ToolChange(name, ToolChangeKind.Removed, record.Pin, null, ToolDefinition.DescriptionOf(ToolDefinition.Parse(record.Definition)), null, [], []));
                 }
             }
         }
 
-        if (lastPage && !next.Baseline)
+        // An empty first list (a server still starting) is no baseline: every tool it lists later would be new.
+        var baseline = current.Baseline || (lastPage && (next ?? current.Tools).Count > 0);
+        return next is null && baseline == current.Baseline ? (current, changes) : (current with { Tools = next ?? current.Tools, Baseline = baseline }, changes);
+    }
+
+    /// <summary>
+    /// The pins read from the store, with the definitions <paramref name="unsaved"/> held back kept where the store
+    /// still has the tool as it was: what was quarantined while the store could not be written stays quarantined.
+    /// </summary>
+    public static ServerToolPins KeepPending(ServerToolPins stored, ServerToolPins unsaved)
+    {
+        Dictionary<string, ToolPin>? next = null;
+        foreach (var (name, record) in unsaved.Tools)
         {
-            next = next with { Baseline = true };
+            if (record.Pending is not null
+                && (stored.Tools.GetValueOrDefault(name) is not { } current || (current.Pending is null && current.Pin == record.Pin)))
+            {
+                (next ??= new Dictionary<string, ToolPin>(stored.Tools, StringComparer.Ordinal))[name] = record;
+            }
         }
 
-        return (next, changes);
+        var baseline = stored.Baseline || unsaved.Baseline;
+        return next is null && baseline == stored.Baseline ? stored : stored with { Tools = next ?? stored.Tools, Baseline = baseline };
     }
 
     private static ToolPin Decide(ToolPin? record, string? pinned, ToolDefinition tool, bool baseline, DateTimeOffset now, List<ToolChange> changes)

@@ -1,15 +1,17 @@
 using System.Collections.Concurrent;
-using Gateway.Transforms.Telemetry;
-using Microsoft.Extensions.Logging;
+using System.Collections.Frozen;
+using System.Runtime.InteropServices;
+using System.Text.Json;
 
 namespace Gateway.Transforms.Pinning;
 
 /// <summary>
 /// The pins of every server's tools: this replica's copy of the store's, kept fresh by the store's announcements and
-/// read again before each change is saved, so that replicas agree and a change is reported once. While the store
-/// is unreachable the copy in memory is enforced, and changes are made in it alone.
+/// read again before each change is saved (compare and set), so that replicas agree and a change is reported once.
+/// While the store is unreachable the copy in memory is enforced, read again every few seconds, and what lists
+/// decide meanwhile is kept until it can be saved.
 /// </summary>
-internal sealed partial class ToolPins : IDisposable
+internal sealed class ToolPins : IDisposable
 {
     /// <summary>The audit event's rule for a tool whose definition waits for approval.</summary>
     public const string Quarantine = "toolPinning quarantine";
@@ -18,86 +20,67 @@ internal sealed partial class ToolPins : IDisposable
     public const string Unlisted = "toolPinning unlisted";
 
     private const int SaveAttempts = 3;
+    private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
 
-    private readonly ConcurrentDictionary<string, Entry> _servers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ToolPinEntry> _servers = new(StringComparer.Ordinal);
     private readonly IToolPinStore _store;
-    private readonly McpAuditLog _audit;
-    private readonly McpMetrics _metrics;
+    private readonly ToolPinReporter _report;
     private readonly TimeProvider _time;
-    private readonly ILogger _logger;
 
-    public ToolPins(IToolPinStore store, McpAuditLog audit, McpMetrics metrics, TimeProvider time, ILogger<ToolPins> logger)
+    public ToolPins(IToolPinStore store, ToolPinReporter report, TimeProvider time)
     {
-        (_store, _audit, _metrics, _time, _logger) = (store, audit, metrics, time, logger);
+        (_store, _report, _time) = (store, report, time);
         _store.ChangedElsewhere += server =>
         {
             foreach (var (name, entry) in _servers)
             {
                 if (server is null || name == server)
                 {
-                    entry.Stale = true;
+                    entry.MarkStale();
                 }
             }
         };
     }
 
     /// <summary>
-    /// Takes note of a <c>tools/list</c> answer of <paramref name="server"/>: pins what is trusted, reports what
-    /// changed, and gives the names to hide from it (none unless <see cref="ToolPinningMode.Enforce"/>).
+    /// Takes note of a <c>tools/list</c> answer of <paramref name="server"/> (its <c>tools</c> array): pins what is
+    /// trusted, reports what changed, and gives the names to hide from it (none unless <see cref="ToolPinningMode.Enforce"/>).
     /// </summary>
+    /// <remarks>
+    /// A server answers the same list over and over: when the array is byte for byte the last one seen, under the
+    /// same pins and options, the last answer is given again without reading a definition.
+    /// </remarks>
     public async ValueTask<IReadOnlySet<string>> ObserveAsync(
-        string server, ToolPinningOptions options, IReadOnlyList<ToolDefinition> tools, bool wholeList, bool lastPage, CancellationToken cancellationToken)
+        string server, ToolPinningOptions options, JsonElement tools, bool wholeList, bool lastPage, CancellationToken cancellationToken)
     {
-        var entry = _servers.GetOrAdd(server, static _ => new Entry());
-        ServerToolPins pins;
-        IReadOnlyList<ToolChange> changes = [];
+        var entry = EntryOf(server);
+        if (entry.LastList is { } last && !entry.NeedsReading(_time) && last.Matches(JsonMarshal.GetRawUtf8Value(tools), options, wholeList, lastPage, entry.Pins))
+        {
+            return last.Hidden;
+        }
+
+        var definitions = tools.EnumerateArray().Select(ToolDefinition.Of).OfType<ToolDefinition>().ToList();
         await entry.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            pins = await FreshAsync(server, entry, cancellationToken).ConfigureAwait(false);
-            for (var attempt = 1; ; attempt++)
-            {
-                var (next, found) = ToolPinDecision.Decide(pins, options.Pins, tools, wholeList, lastPage, _time.GetUtcNow());
-                if (ReferenceEquals(next, pins))
-                {
-                    break;
-                }
-
-                var saved = await _store.SaveAsync(server, next, entry.Version, cancellationToken).ConfigureAwait(false);
-                if (saved.Outcome == ToolPinSaveOutcome.Conflict && attempt < SaveAttempts)
-                {
-                    // Another replica wrote first: decide again on what it wrote, so that a change is reported once.
-                    entry.Stale = true;
-                    pins = await FreshAsync(server, entry, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                (entry.Pins, pins, changes) = (next, next, found);
-                if (saved.Outcome == ToolPinSaveOutcome.Saved)
-                {
-                    entry.Version = saved.Version;
-                }
-
-                break;
-            }
+            var (pins, changes, _) = await ChangeAsync(server, entry, keepUnsaved: true, current =>
+                ToolPinDecision.Decide(current, options.Pins, definitions, wholeList, lastPage, _time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            IReadOnlySet<string> hidden = options.Mode != ToolPinningMode.Enforce
+                ? FrozenSet<string>.Empty
+                : definitions.Where(t => pins.Tools.GetValueOrDefault(t.Name)?.Pending is not null).Select(t => t.Name).ToFrozenSet(StringComparer.Ordinal);
+            entry.LastList = ToolListSeen.Of(JsonMarshal.GetRawUtf8Value(tools), options, wholeList, lastPage, pins, hidden);
+            _report.Changes(server, options.Mode, changes ?? []);
+            return hidden;
         }
         finally
         {
             entry.Gate.Release();
         }
-
-        Report(server, options.Mode, changes);
-        if (options.Mode != ToolPinningMode.Enforce)
-        {
-            return new HashSet<string>();
-        }
-
-        return tools.Where(t => pins.Tools.GetValueOrDefault(t.Name)?.Pending is not null).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>
     /// Why a <c>tools/call</c> of <paramref name="tool"/> is refused: its definition waits for approval, or the server
-    /// listed no such tool since its first list; null when it may be called.
+    /// has not listed such a tool since its first list; null when it may be called.
     /// </summary>
     public ValueTask<string?> RefusalOfAsync(string server, ToolPinningOptions options, string tool, CancellationToken cancellationToken)
     {
@@ -106,20 +89,20 @@ internal sealed partial class ToolPins : IDisposable
             return ValueTask.FromResult<string?>(null);
         }
 
-        return _servers.TryGetValue(server, out var entry) && entry.Pins is { } pins && !entry.Stale
+        return _servers.TryGetValue(server, out var entry) && entry.Pins is { } pins && !entry.NeedsReading(_time)
             ? ValueTask.FromResult(RefusalOf(pins, options, tool))
-            : RefusalOfLoadedAsync(server, options, tool, cancellationToken);
+            : RefusalOfReadAsync(server, options, tool, cancellationToken);
     }
 
     /// <summary>The server's pins as the store has them now (this replica's copy while it is unreachable).</summary>
     public async ValueTask<ServerToolPins> CurrentAsync(string server, CancellationToken cancellationToken)
     {
-        var entry = _servers.GetOrAdd(server, static _ => new Entry());
+        var entry = EntryOf(server);
         await entry.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            entry.Stale = true;
-            return await FreshAsync(server, entry, cancellationToken).ConfigureAwait(false);
+            entry.MarkStale();
+            return await ReadAsync(server, entry, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -127,79 +110,18 @@ internal sealed partial class ToolPins : IDisposable
         }
     }
 
-    /// <summary>Pins the definition of <paramref name="tool"/> that waits for approval; false when none does.</summary>
-    public ValueTask<ToolPinUpdate> ApproveAsync(string server, string tool, string? by, CancellationToken cancellationToken) =>
-        UpdateAsync(server, tool, by, ToolChangeKind.Approved, static record => record.Pending is { } pending
-            ? record with { Pin = pending.Pin, Definition = pending.Definition, PinnedAt = null, Pending = null, Removed = false }
-            : record, cancellationToken);
+    /// <summary>Pins the definition of <paramref name="tool"/> that waits for approval, if it is <paramref name="expectedPin"/> (when given).</summary>
+    public ValueTask<ToolPinUpdate> ApproveAsync(string server, string tool, string? expectedPin, string? by, CancellationToken cancellationToken) =>
+        UpdateAsync(server, tool, by, ToolChangeKind.Approved, record => record.Pending switch
+        {
+            null => (null, ToolPinUpdateOutcome.NothingPending),
+            { } pending when expectedPin is not null && pending.Pin != expectedPin => (null, ToolPinUpdateOutcome.PinMismatch),
+            { } pending => (record with { Pin = pending.Pin, Definition = pending.Definition, PinnedAt = _time.GetUtcNow(), Pending = null, Removed = false }, ToolPinUpdateOutcome.Done),
+        }, cancellationToken);
 
     /// <summary>Forgets the pin of <paramref name="tool"/>: seen again, it is a new tool (trusted on first use only while the server has no pins).</summary>
     public ValueTask<ToolPinUpdate> ForgetAsync(string server, string tool, string? by, CancellationToken cancellationToken) =>
-        UpdateAsync(server, tool, by, ToolChangeKind.Forgotten, static _ => null, cancellationToken);
-
-    private async ValueTask<ToolPinUpdate> UpdateAsync(string server, string tool, string? by, ToolChangeKind kind, Func<ToolPin, ToolPin?> update, CancellationToken cancellationToken)
-    {
-        var entry = _servers.GetOrAdd(server, static _ => new Entry());
-        ToolPin? before;
-        ToolPin? after;
-        await entry.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            entry.Stale = true;
-            for (var attempt = 1; ; attempt++)
-            {
-                var pins = await FreshAsync(server, entry, cancellationToken).ConfigureAwait(false);
-                before = pins.Tools.GetValueOrDefault(tool);
-                if (before is null)
-                {
-                    return new ToolPinUpdate(false, null);
-                }
-
-                after = update(before);
-                if (ReferenceEquals(after, before))
-                {
-                    return new ToolPinUpdate(true, after);
-                }
-
-                if (after is not null)
-                {
-                    after = after with { PinnedAt = _time.GetUtcNow() };
-                }
-
-                var next = pins.With(tool, after);
-                if (next.Tools.Count == 0)
-                {
-                    // The last pin forgotten: the server's next list is trusted as a first one.
-                    next = ServerToolPins.Empty;
-                }
-
-                var saved = await _store.SaveAsync(server, next, entry.Version, cancellationToken).ConfigureAwait(false);
-                if (saved.Outcome == ToolPinSaveOutcome.Conflict && attempt < SaveAttempts)
-                {
-                    entry.Stale = true;
-                    continue;
-                }
-
-                entry.Pins = next;
-                if (saved.Outcome == ToolPinSaveOutcome.Saved)
-                {
-                    entry.Version = saved.Version;
-                }
-
-                break;
-            }
-        }
-        finally
-        {
-            entry.Gate.Release();
-        }
-
-        var change = kind.NameOf();
-        _audit.Write(new ToolChangeAuditEvent(server, tool, change, change, before.Pin, after?.Pin,
-            ToolDefinition.DescriptionOf(ToolDefinition.Parse(before.Definition)), ToolDefinition.DescriptionOf(ToolDefinition.Parse(after?.Definition)), null, null, by));
-        LogDecision(_logger, server, tool, change, by);
-        return new ToolPinUpdate(true, after);
-    }
+        UpdateAsync(server, tool, by, ToolChangeKind.Forgotten, static _ => (null, ToolPinUpdateOutcome.Done), cancellationToken);
 
     public void Dispose()
     {
@@ -209,13 +131,101 @@ internal sealed partial class ToolPins : IDisposable
         }
     }
 
-    private async ValueTask<string?> RefusalOfLoadedAsync(string server, ToolPinningOptions options, string tool, CancellationToken cancellationToken)
+    private ToolPinEntry EntryOf(string server) => _servers.GetOrAdd(server, static _ => new ToolPinEntry());
+
+    /// <summary>An admin's change of one tool's record: <paramref name="decide"/> gives the record after it (null: removed) and the outcome; an outcome other than Done changes nothing.</summary>
+    private async ValueTask<ToolPinUpdate> UpdateAsync(
+        string server, string tool, string? by, ToolChangeKind kind, Func<ToolPin, (ToolPin? After, ToolPinUpdateOutcome Outcome)> decide, CancellationToken cancellationToken)
     {
-        var entry = _servers.GetOrAdd(server, static _ => new Entry());
+        var entry = EntryOf(server);
         await entry.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return RefusalOf(await FreshAsync(server, entry, cancellationToken).ConfigureAwait(false), options, tool);
+            // An admin decides on the freshest pins.
+            entry.MarkStale();
+            var (_, update, saved) = await ChangeAsync(server, entry, keepUnsaved: false, current =>
+            {
+                if (current.Tools.GetValueOrDefault(tool) is not { } before)
+                {
+                    return (current, new ToolPinUpdate(ToolPinUpdateOutcome.Unknown, null, null));
+                }
+
+                var (after, outcome) = decide(before);
+                if (outcome != ToolPinUpdateOutcome.Done)
+                {
+                    return (current, new ToolPinUpdate(outcome, before, before));
+                }
+
+                var next = current.With(tool, after);
+
+                // The last pin forgotten: the server's next list is trusted as a first one.
+                return (next.Tools.Count == 0 ? ServerToolPins.Empty : next, new ToolPinUpdate(outcome, before, after));
+            }, cancellationToken).ConfigureAwait(false);
+
+            if (update!.Outcome != ToolPinUpdateOutcome.Done)
+            {
+                return update;
+            }
+
+            if (!saved)
+            {
+                // Nothing was changed, in the store or here.
+                return update with { Outcome = ToolPinUpdateOutcome.NotSaved };
+            }
+
+            _report.Decision(server, tool, kind, update.Before!, update.After, by);
+            return update;
+        }
+        finally
+        {
+            entry.Gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Applies <paramref name="decide"/> to the server's pins and saves the result if it changed them, deciding again on
+    /// what another replica saved first. Unsaved (the store unreachable), the pins in memory become the result when
+    /// <paramref name="keepUnsaved"/>, else stay as they were. Under the entry's gate.
+    /// </summary>
+    private async ValueTask<(ServerToolPins Pins, T? Result, bool Saved)> ChangeAsync<T>(
+        string server, ToolPinEntry entry, bool keepUnsaved, Func<ServerToolPins, (ServerToolPins Next, T Result)> decide, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var pins = await ReadAsync(server, entry, cancellationToken).ConfigureAwait(false);
+            var (next, result) = decide(pins);
+            if (ReferenceEquals(next, pins))
+            {
+                return (pins, result, true);
+            }
+
+            var saved = await _store.SaveAsync(server, next, entry.Version, cancellationToken).ConfigureAwait(false);
+            if (saved.Outcome == ToolPinSaveOutcome.Conflict && attempt < SaveAttempts)
+            {
+                entry.MarkStale();
+                continue;
+            }
+
+            if (saved.Outcome == ToolPinSaveOutcome.Saved)
+            {
+                (entry.Pins, entry.Version, entry.Unsaved) = (next, saved.Version, null);
+            }
+            else if (keepUnsaved)
+            {
+                (entry.Pins, entry.Unsaved) = (next, next);
+            }
+
+            return (keepUnsaved || saved.Outcome == ToolPinSaveOutcome.Saved ? next : pins, result, saved.Outcome == ToolPinSaveOutcome.Saved);
+        }
+    }
+
+    private async ValueTask<string?> RefusalOfReadAsync(string server, ToolPinningOptions options, string tool, CancellationToken cancellationToken)
+    {
+        var entry = EntryOf(server);
+        await entry.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return RefusalOf(await ReadAsync(server, entry, cancellationToken).ConfigureAwait(false), options, tool);
         }
         finally
         {
@@ -225,86 +235,62 @@ internal sealed partial class ToolPins : IDisposable
 
     private static string? RefusalOf(ServerToolPins pins, ToolPinningOptions options, string tool) =>
         pins.Tools.TryGetValue(tool, out var record)
-            ? record.Pending is null ? null : Quarantine
+            ? record.Pending is not null ? Quarantine : record.Removed ? Unlisted : null
             : pins.Baseline && !options.Pins.ContainsKey(tool) ? Unlisted : null;
 
-    /// <summary>The entry's pins, read from the store first when they are stale; the copy in memory when it cannot be read. Under the entry's gate.</summary>
-    private async ValueTask<ServerToolPins> FreshAsync(string server, Entry entry, CancellationToken cancellationToken)
+    /// <summary>
+    /// The entry's pins, read from the store first when they are stale (with what lists decided while it was
+    /// unreachable kept); the copy in memory when it cannot be read, until a few seconds have passed. Under the entry's gate.
+    /// </summary>
+    private async ValueTask<ServerToolPins> ReadAsync(string server, ToolPinEntry entry, CancellationToken cancellationToken)
     {
-        if (entry.Pins is { } known && !entry.Stale)
+        if (entry.Pins is { } known && !entry.NeedsReading(_time))
         {
             return known;
         }
 
-        entry.Stale = false;
-        if (await _store.LoadAsync(server, cancellationToken).ConfigureAwait(false) is { } stored)
+        var generation = entry.Generation;
+        if (await _store.LoadAsync(server, cancellationToken).ConfigureAwait(false) is not { } stored)
         {
-            (entry.Pins, entry.Version) = (stored.Pins, stored.Version);
-        }
-        else
-        {
-            // Unreachable: enforce what is known, and read again next time.
-            entry.Stale = true;
-            entry.Pins ??= ServerToolPins.Empty;
+            entry.ReadAgainAt = _time.GetUtcNow() + RetryAfter;
+            return entry.Pins ??= ServerToolPins.Empty;
         }
 
-        return entry.Pins;
-    }
-
-    private void Report(string server, ToolPinningMode mode, IReadOnlyList<ToolChange> changes)
-    {
-        var trusted = 0;
-        foreach (var change in changes)
+        (entry.Pins, entry.Version, entry.ReadAgainAt) = (stored.Pins, stored.Version, null);
+        if (entry.Unsaved is { } unsaved)
         {
-            var kind = change.Kind.NameOf();
-            var action = change.Kind switch
+            var merged = ToolPinDecision.KeepPending(stored.Pins, unsaved);
+            var saved = ReferenceEquals(merged, stored.Pins) ? ToolPinSave.Saved(stored.Version) : await _store.SaveAsync(server, merged, stored.Version, cancellationToken).ConfigureAwait(false);
+            entry.Pins = merged;
+            if (saved.Outcome == ToolPinSaveOutcome.Saved)
             {
-                ToolChangeKind.Pinned => "pinned",
-                ToolChangeKind.Removed => "noted",
-                _ => mode == ToolPinningMode.Enforce ? "quarantined" : "alerted",
-            };
-            _audit.Write(new ToolChangeAuditEvent(server, change.Tool, kind, action, change.OldPin, change.NewPin, change.OldDescription, change.NewDescription,
-                change.ChangedPaths.Count == 0 ? null : string.Join(", ", change.ChangedPaths),
-                change.HiddenCharacters.Count == 0 ? null : string.Join(", ", change.HiddenCharacters), null));
-            if (change.Kind == ToolChangeKind.Pinned)
-            {
-                trusted++;
-                continue;
+                (entry.Version, entry.Unsaved) = (saved.Version, null);
             }
-
-            _metrics.RecordToolDefinitionChange(server, change.Tool, kind);
-            LogChange(_logger, server, change.Tool, kind, action,
-                change.HiddenCharacters.Count > 0 ? string.Join(", ", change.HiddenCharacters) : change.ChangedPaths.Count > 0 ? string.Join(", ", change.ChangedPaths) : "-");
         }
 
-        if (trusted > 0)
-        {
-            LogTrusted(_logger, server, trusted);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Tool {Server}/{Tool}: definition {Change} ({Detail}); {Action}. GET /api/v1/services/<server>/tools shows it, POST .../tools/<tool>/approve pins it.")]
-    private static partial void LogChange(ILogger logger, string server, string tool, string change, string action, string detail);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Tool pins: {Count} tools of {Server} pinned on first use.")]
-    private static partial void LogTrusted(ILogger logger, string server, int count);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Tool {Server}/{Tool}: pin {Change} by {By}.")]
-    private static partial void LogDecision(ILogger logger, string server, string tool, string change, string? by);
-
-    private sealed class Entry : IDisposable
-    {
-        public readonly SemaphoreSlim Gate = new(1, 1);
-
-        public volatile ServerToolPins? Pins;
-
-        public volatile bool Stale = true;
-
-        public long Version;
-
-        public void Dispose() => Gate.Dispose();
+        // Unless another replica announced a change while this one read.
+        entry.ClearStale(generation);
+        return entry.Pins;
     }
 }
 
-/// <summary>What an admin's approval or removal did: whether the tool was known, and its pin now.</summary>
-internal sealed record ToolPinUpdate(bool Known, ToolPin? Pin);
+/// <summary>What an admin's approval or removal of a pin did, and the tool's record before and after it.</summary>
+internal sealed record ToolPinUpdate(ToolPinUpdateOutcome Outcome, ToolPin? Before, ToolPin? After);
+
+internal enum ToolPinUpdateOutcome
+{
+    /// <summary>Approved, or forgotten, and saved.</summary>
+    Done,
+
+    /// <summary>The gateway has seen no such tool of the server.</summary>
+    Unknown,
+
+    /// <summary>No definition of the tool waits for approval.</summary>
+    NothingPending,
+
+    /// <summary>The definition waiting is not the one the admin approved.</summary>
+    PinMismatch,
+
+    /// <summary>The store could not be written: nothing changed.</summary>
+    NotSaved,
+}

@@ -19,6 +19,7 @@ public static class ToolPinsExtensions
                 ? new RedisToolPinStore(redis.GetAsync(connection), options.RedisKey, sp.GetRequiredService<TimeProvider>(), logger)
                 : new FileToolPinStore(FileOf(startup), logger);
         });
+        services.AddSingleton<ToolPinReporter>();
         services.AddSingleton<ToolPins>();
         return services;
     }

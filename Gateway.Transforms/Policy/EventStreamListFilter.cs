@@ -4,22 +4,24 @@ using Gateway.Transforms.Streaming;
 namespace Gateway.Transforms.Policy;
 
 /// <summary>
-/// An SSE answer, rewritten event by event: the event that carries the list result is filtered
-/// (<see cref="ListFilter"/>); every other event passes unchanged as soon as it is whole. Once the result has passed,
-/// the rest of the stream is read straight through.
+/// An SSE answer, rewritten event by event: every event is passed as soon as it is whole, a list result filtered
+/// (<see cref="ListFilter"/>), any other message unchanged. What the gateway cannot read as a client would, it cuts
+/// rather than pass unfiltered: JSON data it cannot parse, bare CR line endings, an event over 16 MiB.
 /// </summary>
+/// <remarks>
+/// Every event is looked at, not only the first list result: a server could send a decoy result before the real one.
+/// A POST's answer is short-lived and its events few, so this costs no more than reading its result.
+/// </remarks>
 internal sealed class EventStreamListFilter(Stream upstream, ListFilter filter) : ReadThroughStream(upstream)
 {
     private const int ReadSize = 16 * 1024;
-
-    // An event longer than this is not held to be filtered: the answer is cut rather than passed unfiltered.
     private const int MaxEventBytes = 16 * 1024 * 1024;
     private static readonly byte[] DataField = "data:"u8.ToArray();
 
     private readonly ArrayBufferWriter<byte> _pending = new(ReadSize);
     private readonly ArrayBufferWriter<byte> _ready = new(ReadSize);
     private int _readyOffset;
-    private bool _filtered;
+    private int _searched;
     private bool _ended;
 
     // YARP copies bodies asynchronously; a synchronous read would bypass the filter.
@@ -44,17 +46,12 @@ internal sealed class EventStreamListFilter(Stream upstream, ListFilter filter) 
 
             _ready.ResetWrittenCount();
             _readyOffset = 0;
-            if (_filtered && _pending.WrittenCount == 0)
-            {
-                return await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-            }
-
             var read = await Inner.ReadAsync(_pending.GetMemory(ReadSize), cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
                 // A last event without its blank line is judged as a whole one.
-                var last = _filtered ? null : await FilteredEventAsync(_pending.WrittenMemory, cancellationToken).ConfigureAwait(false);
-                _ready.Write(last ?? _pending.WrittenMemory.ToArray());
+                RefuseBareCarriageReturn(_pending.WrittenSpan, atEnd: true);
+                await TakeEventAsync(_pending.WrittenMemory, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
                 _pending.ResetWrittenCount();
                 _ended = true;
                 continue;
@@ -69,60 +66,58 @@ internal sealed class EventStreamListFilter(Stream upstream, ListFilter filter) 
         }
     }
 
-    /// <summary>Moves every whole event of what was read to what is ready to be returned, the list result filtered.</summary>
+    /// <summary>Moves every whole event of what was read to what is ready to be returned.</summary>
     private async ValueTask TakeWholeEventsAsync(CancellationToken cancellationToken)
     {
         var pending = _pending.WrittenMemory;
+        RefuseBareCarriageReturn(pending.Span[Math.Max(0, _searched - 1)..], atEnd: false);
         var start = 0;
-        while (!_filtered)
+        while (true)
         {
-            var (length, separator) = EndOfEvent(pending.Span[start..]);
+            var (length, separator) = EndOfEvent(pending.Span[start..], start == 0 ? _searched : 0);
             if (length < 0)
             {
+                // Where to look on when more has come: before the last bytes, which may begin the blank line.
+                _searched = Math.Max(0, pending.Length - start - 3);
                 break;
             }
 
-            var whole = pending.Slice(start, length + separator);
-            if (pending.Span.Slice(start, length).IndexOf("\"result\""u8) >= 0
-                && await FilteredEventAsync(pending.Slice(start, length), cancellationToken).ConfigureAwait(false) is { } rewritten)
-            {
-                _ready.Write(rewritten);
-                _ready.Write(pending.Span.Slice(start + length, separator));
-                _filtered = true;
-            }
-            else
-            {
-                _ready.Write(whole.Span);
-            }
-
-            start += whole.Length;
+            _searched = 0;
+            await TakeEventAsync(pending.Slice(start, length), pending.Slice(start + length, separator), cancellationToken).ConfigureAwait(false);
+            start += length + separator;
         }
 
-        if (_filtered)
+        if (start > 0)
         {
-            // What follows the result is read straight through: hand over what is already here.
-            _ready.Write(pending.Span[start..]);
-            start = pending.Length;
+            // Once an event is taken, not on every read: copying what is pending at each read of a long event would
+            // cost its length squared.
+            var rest = pending.Span[start..].ToArray();
+            _pending.ResetWrittenCount();
+            _pending.Write(rest);
         }
-
-        var rest = pending.Span[start..].ToArray();
-        _pending.ResetWrittenCount();
-        _pending.Write(rest);
     }
 
-    /// <summary>The event's field lines with the data replaced by the filtered message; null when the event carries no list result.</summary>
-    private async ValueTask<byte[]?> FilteredEventAsync(ReadOnlyMemory<byte> lines, CancellationToken cancellationToken)
+    /// <summary>Readies one event (its field lines, then the blank line after them): as it came, or with its list filtered.</summary>
+    private async ValueTask TakeEventAsync(ReadOnlyMemory<byte> lines, ReadOnlyMemory<byte> separator, CancellationToken cancellationToken)
     {
         var (data, others) = Fields(lines.Span);
-        if (data.WrittenCount == 0 || await filter.FilterAsync(data.WrittenMemory, cancellationToken).ConfigureAwait(false) is not { } filtered)
+        var filtered = data.WrittenCount == 0 ? default : await filter.FilterAsync(data.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        switch (filtered.Outcome)
         {
-            return null;
+            case ListFilterOutcome.Rewritten:
+                _ready.Write(others.WrittenSpan);
+                _ready.Write(DataField);
+                _ready.Write(" "u8);
+                _ready.Write(filtered.Message.Span);
+                break;
+            case ListFilterOutcome.Unreadable when LooksLikeJson(data.WrittenSpan):
+                throw new IOException("An event of the server's list answer is JSON the gateway cannot read; the answer is cut rather than passed unfiltered.");
+            default:
+                _ready.Write(lines.Span);
+                break;
         }
 
-        others.Write(DataField);
-        others.Write(" "u8);
-        others.Write(filtered.Span);
-        return others.WrittenSpan.ToArray();
+        _ready.Write(separator.Span);
     }
 
     /// <summary>An event's data (its <c>data:</c> lines joined) and its other field lines.</summary>
@@ -143,7 +138,7 @@ internal sealed class EventStreamListFilter(Stream upstream, ListFilter filter) 
 
                 data.Write(value.Length > 0 && value[0] == (byte)' ' ? value[1..] : value);
             }
-            else
+            else if (!line.IsEmpty)
             {
                 others.Write(line);
                 others.Write("\n"u8);
@@ -153,8 +148,29 @@ internal sealed class EventStreamListFilter(Stream upstream, ListFilter filter) 
         return (data, others);
     }
 
+    // Data a client would not parse as JSON either passes; data it might is not passed unread.
+    private static bool LooksLikeJson(ReadOnlySpan<byte> data) =>
+        data.TrimStart(" \t\n\r"u8) is { IsEmpty: false } text && (text[0] is (byte)'{' or (byte)'[' || text.StartsWith("\uFEFF"u8));
+
+    /// <summary>
+    /// SSE ends lines with CR too, which the gateway does not split events at: a client would see events where the
+    /// gateway sees none, so such an answer is cut.
+    /// </summary>
+    private static void RefuseBareCarriageReturn(ReadOnlySpan<byte> text, bool atEnd)
+    {
+        for (var i = text.IndexOf((byte)'\r'); i >= 0; i = text[(i + 1)..].IndexOf((byte)'\r') is var next and >= 0 ? i + 1 + next : -1)
+        {
+            if (i + 1 < text.Length ? text[i + 1] != (byte)'\n' : atEnd)
+            {
+                throw new IOException("The server's list answer ends SSE lines with a bare CR; the answer is cut rather than passed unfiltered.");
+            }
+        }
+    }
+
     /// <summary>Where the first event ends (before its blank line) and how long that line break is; Length -1 when no event is whole yet.</summary>
-    private static (int Length, int Separator) EndOfEvent(ReadOnlySpan<byte> text)
+    /// <param name="text">What is pending, from the event's start.</param>
+    /// <param name="from">Where to look for line feeds: what lies before was looked at already.</param>
+    private static (int Length, int Separator) EndOfEvent(ReadOnlySpan<byte> text, int from)
     {
         // A blank line of its own.
         if (text.StartsWith("\n"u8))
@@ -167,7 +183,7 @@ internal sealed class EventStreamListFilter(Stream upstream, ListFilter filter) 
             return (0, 2);
         }
 
-        for (var i = text.IndexOf((byte)'\n'); i >= 0 && i + 1 < text.Length; i = NextLineFeed(text, i))
+        for (var i = NextLineFeed(text, from - 1); i >= 0 && i + 1 < text.Length; i = NextLineFeed(text, i))
         {
             if (text[i + 1] == (byte)'\n')
             {

@@ -1,6 +1,8 @@
+using System.Buffers;
+using System.Collections.Frozen;
+using System.Runtime.InteropServices;
 using System.Security.Claims;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Gateway.Transforms.Configuration;
 using Gateway.Transforms.Pinning;
 
@@ -14,17 +16,24 @@ namespace Gateway.Transforms.Policy;
 /// </summary>
 internal sealed class ListFilter
 {
+    private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
+    private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 256 };
+
     private readonly string _server;
     private readonly McpServerOptions _options;
     private readonly PolicyTarget _kind;
     private readonly string _items;
+    private readonly byte[] _itemsUtf8;
     private readonly string _key;
     private readonly ClaimsPrincipal _caller;
     private readonly ToolPins? _pins;
     private readonly bool _cursorAsked;
 
-    private ListFilter(string server, McpServerOptions options, PolicyTarget kind, string items, string key, ClaimsPrincipal caller, ToolPins? pins, bool cursorAsked) =>
+    private ListFilter(string server, McpServerOptions options, PolicyTarget kind, string items, string key, ClaimsPrincipal caller, ToolPins? pins, bool cursorAsked)
+    {
         (_server, _options, _kind, _items, _key, _caller, _pins, _cursorAsked) = (server, options, kind, items, key, caller, pins, cursorAsked);
+        _itemsUtf8 = System.Text.Encoding.UTF8.GetBytes(items);
+    }
 
     /// <summary>The filter for a request's answer to <paramref name="caller"/>; null when the method lists nothing the server restricts or pins.</summary>
     /// <param name="server">The server's name.</param>
@@ -60,47 +69,128 @@ internal sealed class ListFilter
 
     /// <summary>
     /// The message with the result's items filtered, when <paramref name="message"/> is an answer with such a list
-    /// (itself when nothing was taken out); null when it is not (a notification, not JSON), which then passes as it came.
+    /// (<see cref="ListFilterOutcome.Unchanged"/> when nothing was taken out); <see cref="ListFilterOutcome.NotAList"/>
+    /// for any other message (an error, a notification), which passes as it came; <see cref="ListFilterOutcome.Unreadable"/>
+    /// for what the gateway cannot read as JSON-RPC, which must not pass.
     /// </summary>
     /// <remarks>
     /// Any answer with the list is filtered, whatever its id: the answers a POST's stream carries are the request's,
     /// and an id written another way (escapes, <c>1.0</c>) must not let a list through unfiltered.
     /// </remarks>
-    public async ValueTask<ReadOnlyMemory<byte>?> FilterAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    public async ValueTask<ListFilterResult> FilterAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
-        JsonNode? node;
+        JsonDocument document;
         try
         {
-            node = JsonNode.Parse(message.Span);
+            // A client's parser may skip a byte-order mark and go deeper than System.Text.Json's default of 64.
+            document = JsonDocument.Parse(message.Span.StartsWith(Utf8Bom) ? message[Utf8Bom.Length..] : message, ParseOptions);
         }
         catch (JsonException)
         {
-            return null;
+            return new(ListFilterOutcome.Unreadable, message);
         }
 
-        if (node is not JsonObject answer || answer["result"] is not JsonObject result || result[_items] is not JsonArray items)
+        using (document)
         {
-            return null;
-        }
-
-        IReadOnlySet<string> hidden = new HashSet<string>();
-        if (_pins is not null)
-        {
-            var lastPage = result["nextCursor"] is null;
-            var tools = items.Select(ToolDefinition.Of).OfType<ToolDefinition>().ToList();
-            hidden = await _pins.ObserveAsync(_server, _options.ToolPinning, tools, !_cursorAsked && lastPage, lastPage, cancellationToken).ConfigureAwait(false);
-        }
-
-        var count = items.Count;
-        for (var i = items.Count - 1; i >= 0; i--)
-        {
-            if (items[i]?[_key] is not JsonValue key || key.GetValueKind() is not JsonValueKind.String || Refused(key.GetValue<string>(), hidden))
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
             {
-                items.RemoveAt(i);
+                // A batch (an array) of answers is not MCP's since 2025-06-18, and not read here.
+                return new(ListFilterOutcome.Unreadable, message);
+            }
+
+            if (!root.TryGetProperty("result", out var result) || result.ValueKind != JsonValueKind.Object
+                || !result.TryGetProperty(_items, out var items) || items.ValueKind != JsonValueKind.Array)
+            {
+                return new(ListFilterOutcome.NotAList, message);
+            }
+
+            IReadOnlySet<string> hidden = FrozenSet<string>.Empty;
+            if (_pins is not null)
+            {
+                var lastPage = !result.TryGetProperty("nextCursor", out var cursor) || cursor.ValueKind == JsonValueKind.Null;
+                hidden = await _pins.ObserveAsync(_server, _options.ToolPinning, items, !_cursorAsked && lastPage, lastPage, cancellationToken).ConfigureAwait(false);
+            }
+
+            var kept = new List<JsonElement>(items.GetArrayLength());
+            foreach (var item in items.EnumerateArray())
+            {
+                if (item.ValueKind == JsonValueKind.Object && item.TryGetProperty(_key, out var key) && key.ValueKind == JsonValueKind.String && !Refused(key.GetString()!, hidden))
+                {
+                    kept.Add(item);
+                }
+            }
+
+            // A member given twice is read one way here and maybe the other way by the client: each copy is rewritten.
+            return kept.Count == items.GetArrayLength() && Once(root, "result"u8) && Once(result, _itemsUtf8)
+                ? new(ListFilterOutcome.Unchanged, message)
+                : new(ListFilterOutcome.Rewritten, Rewrite(root, result, kept, message.Length));
+        }
+    }
+
+    /// <summary>The answer with the list's items replaced by <paramref name="kept"/>; every other member byte for byte as the server wrote it.</summary>
+    private ReadOnlyMemory<byte> Rewrite(JsonElement root, JsonElement result, List<JsonElement> kept, int length)
+    {
+        var buffer = new ArrayBufferWriter<byte>(length);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var member in root.EnumerateObject())
+            {
+                writer.WritePropertyName(member.Name);
+                if (member.NameEquals("result"u8))
+                {
+                    writer.WriteStartObject();
+                    foreach (var field in result.EnumerateObject())
+                    {
+                        writer.WritePropertyName(field.Name);
+                        if (field.NameEquals(_itemsUtf8))
+                        {
+                            writer.WriteStartArray();
+                            foreach (var item in kept)
+                            {
+                                writer.WriteRawValue(JsonMarshal.GetRawUtf8Value(item), skipInputValidation: true);
+                            }
+
+                            writer.WriteEndArray();
+                        }
+                        else
+                        {
+                            writer.WriteRawValue(JsonMarshal.GetRawUtf8Value(field.Value), skipInputValidation: true);
+                        }
+                    }
+
+                    writer.WriteEndObject();
+                }
+                else
+                {
+                    writer.WriteRawValue(JsonMarshal.GetRawUtf8Value(member.Value), skipInputValidation: true);
+                }
+            }
+
+            writer.WriteEndObject();
+        }
+
+        // Raw values keep the server's whitespace; a line break in it would end an SSE data line. Outside strings
+        // (where JSON escapes them) CR and LF are whitespace, and a space is the same.
+        var written = buffer.WrittenMemory;
+        MemoryMarshal.AsMemory(written).Span.Replace((byte)'\r', (byte)' ');
+        MemoryMarshal.AsMemory(written).Span.Replace((byte)'\n', (byte)' ');
+        return written;
+    }
+
+    private static bool Once(JsonElement obj, ReadOnlySpan<byte> name)
+    {
+        var count = 0;
+        foreach (var member in obj.EnumerateObject())
+        {
+            if (member.NameEquals(name) && ++count > 1)
+            {
+                return false;
             }
         }
 
-        return items.Count == count ? message : JsonSerializer.SerializeToUtf8Bytes(answer);
+        return true;
     }
 
     private bool Refused(string name, IReadOnlySet<string> hidden) =>
@@ -120,4 +210,22 @@ internal sealed class ListFilter
             return false;
         }
     }
+}
+
+/// <summary>What <see cref="ListFilter.FilterAsync"/> made of a message, and the message to pass on.</summary>
+internal readonly record struct ListFilterResult(ListFilterOutcome Outcome, ReadOnlyMemory<byte> Message);
+
+internal enum ListFilterOutcome
+{
+    /// <summary>Not an answer with the list: passed as it came.</summary>
+    NotAList,
+
+    /// <summary>A list the caller may see all of.</summary>
+    Unchanged,
+
+    /// <summary>A list with items taken out.</summary>
+    Rewritten,
+
+    /// <summary>Not JSON-RPC the gateway can read: not passed.</summary>
+    Unreadable,
 }

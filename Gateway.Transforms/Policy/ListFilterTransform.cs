@@ -17,12 +17,27 @@ namespace Gateway.Transforms.Policy;
 /// </summary>
 internal sealed class ListFilterTransform(ToolPins pins) : ResponseTransform
 {
+    // As an SSE event may be: a list answer longer than this is not held to be filtered.
+    private const int MaxJsonBytes = 16 * 1024 * 1024;
+
     public override async ValueTask ApplyAsync(ResponseTransformContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (context.ProxyResponse is not { IsSuccessStatusCode: true } answer
+        if (context.ProxyResponse is not { } answer
             || context.HttpContext.GetMcpRequest() is not { Envelope: { } envelope } request
             || ListFilter.For(request.Server, request.Options, envelope.Method, request.Body?.Memory ?? default, context.HttpContext.User, pins) is not { } filter)
+        {
+            return;
+        }
+
+        // A client follows a redirect to wherever it points, around the gateway; errors carry no list a client reads.
+        if ((int)answer.StatusCode is >= 300 and < 400)
+        {
+            Refuse(context, answer, envelope, "The server answered the list with a redirect, which the gateway does not pass on for a list it filters.");
+            return;
+        }
+
+        if (!answer.IsSuccessStatusCode || answer.Content.Headers.ContentLength == 0)
         {
             return;
         }
@@ -30,11 +45,7 @@ internal sealed class ListFilterTransform(ToolPins pins) : ResponseTransform
         if (answer.Content.Headers.ContentEncoding.Any(coding => !coding.Equals("identity", StringComparison.OrdinalIgnoreCase)))
         {
             // AccessListMiddleware asked for no encoding; an answer the gateway cannot read is not passed unfiltered.
-            context.HttpContext.Response.Headers.ContentEncoding = default;
-            context.HttpContext.Response.StatusCode = StatusCodes.Status502BadGateway;
-            var error = new ArrayBufferWriter<byte>();
-            JsonRpcErrorResponse.Write(error, JsonRpcErrorCodes.UpstreamUnavailable, "The server's list answer is compressed, so the gateway cannot filter it.", envelope.Id);
-            Replace(context, answer, error.WrittenMemory, McpMediaTypes.Json);
+            Refuse(context, answer, envelope, "The server's list answer is compressed, so the gateway cannot filter it.");
             return;
         }
 
@@ -42,12 +53,46 @@ internal sealed class ListFilterTransform(ToolPins pins) : ResponseTransform
         if (string.Equals(mediaType, McpMediaTypes.EventStream, StringComparison.OrdinalIgnoreCase))
         {
             answer.Content = new WrappedStreamContent(answer.Content, upstream => new EventStreamListFilter(upstream, filter));
+            return;
         }
-        else if (string.Equals(mediaType, McpMediaTypes.Json, StringComparison.OrdinalIgnoreCase))
+
+        if (!string.Equals(mediaType, McpMediaTypes.Json, StringComparison.OrdinalIgnoreCase))
         {
-            var body = await answer.Content.ReadAsByteArrayAsync(context.CancellationToken).ConfigureAwait(false);
-            Replace(context, answer, await filter.FilterAsync(body, context.CancellationToken).ConfigureAwait(false) ?? body, McpMediaTypes.Json);
+            Refuse(context, answer, envelope, "The server's list answer is neither JSON nor an event stream, so the gateway cannot filter it.");
+            return;
         }
+
+        byte[] body;
+        try
+        {
+            await answer.Content.LoadIntoBufferAsync(MaxJsonBytes, context.CancellationToken).ConfigureAwait(false);
+            body = await answer.Content.ReadAsByteArrayAsync(context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException)
+        {
+            Refuse(context, answer, envelope, $"The server's list answer is longer than {MaxJsonBytes} bytes, so the gateway does not read it to filter it.");
+            return;
+        }
+
+        var filtered = await filter.FilterAsync(body, context.CancellationToken).ConfigureAwait(false);
+        if (filtered.Outcome == ListFilterOutcome.Unreadable)
+        {
+            Refuse(context, answer, envelope, "The server's list answer is not a JSON-RPC message the gateway can read, so it cannot filter it.");
+            return;
+        }
+
+        Replace(context, answer, filtered.Message, McpMediaTypes.Json);
+    }
+
+    /// <summary>Answers the caller with a JSON-RPC error (502) in place of a list answer that cannot be filtered.</summary>
+    private static void Refuse(ResponseTransformContext context, HttpResponseMessage answer, JsonRpcEnvelope envelope, string message)
+    {
+        context.HttpContext.Response.Headers.ContentEncoding = default;
+        context.HttpContext.Response.Headers.Location = default;
+        context.HttpContext.Response.StatusCode = StatusCodes.Status502BadGateway;
+        var error = new ArrayBufferWriter<byte>();
+        JsonRpcErrorResponse.Write(error, JsonRpcErrorCodes.UpstreamUnavailable, message, envelope.Id);
+        Replace(context, answer, error.WrittenMemory, McpMediaTypes.Json);
     }
 
     private static void Replace(ResponseTransformContext context, HttpResponseMessage answer, ReadOnlyMemory<byte> body, string mediaType)

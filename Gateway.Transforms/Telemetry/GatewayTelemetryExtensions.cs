@@ -26,7 +26,8 @@ public static class GatewayTelemetryExtensions
             {
                 metrics.AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation()
-                    .AddMeter(McpMetrics.MeterName, CircuitBreakingDistributedCache.MeterName, "Microsoft.AspNetCore.Server.Kestrel")
+                    // System.Runtime: the runtime's own (GC, allocated bytes, thread pool), which an operator needs beside the gateway's.
+                    .AddMeter(McpMetrics.MeterName, CircuitBreakingDistributedCache.MeterName, "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime")
                     .AddPrometheusExporter();
                 if (!string.IsNullOrWhiteSpace(otlpEndpoint))
                 {
