@@ -51,7 +51,8 @@ if (( plain_tools != TOOLS || governed_tools != TOOLS - 10 )); then
   echo "expected $TOOLS tools through plain and $((TOOLS - 10)) through governed, got $plain_tools and $governed_tools" >&2; exit 1
 fi
 
-allocated() { curl -s "http://127.0.0.1:$gateway_port/metrics" | awk '/^dotnet_gc_heap_total_allocated_bytes_total/ { print $2 }'; }
+# The exporter answers a scrape from a cache for 300 ms: wait that out, so that each scrape is fresh.
+allocated() { sleep 0.4; curl -s "http://127.0.0.1:$gateway_port/metrics" | awk '/^dotnet_gc_heap_total_allocated_bytes_total/ { print $2 }'; }
 
 declare -A script=([plain-list]=bench/tools-list.lua [governed-list]=bench/tools-list.lua [plain-call]=bench/tools-call.lua [governed-call]=bench/tools-call.lua)
 declare -A server=([plain-list]=plain [governed-list]=governed [plain-call]=plain [governed-call]=governed)

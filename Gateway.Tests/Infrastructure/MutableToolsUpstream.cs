@@ -31,17 +31,28 @@ public sealed class MutableToolsUpstream : IAsyncDisposable
 
     private int _calls;
 
-    public static async Task<MutableToolsUpstream> StartAsync(params (string Name, string Description)[] tools)
+    public static Task<MutableToolsUpstream> StartAsync(params (string Name, string Description)[] tools) => StartAsync(resumable: false, tools);
+
+    /// <summary>Starts the server; <paramref name="resumable"/> keeps its SSE events (in memory) for clients that resume with <c>Last-Event-ID</c>.</summary>
+    public static async Task<MutableToolsUpstream> StartAsync(bool resumable, params (string Name, string Description)[] tools)
     {
         var collection = new McpServerPrimitiveCollection<McpServerTool>();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddMcpServer(o =>
+        var server = builder.Services.AddMcpServer(o =>
         {
             o.ServerInfo = new() { Name = "mutable-upstream", Version = "1.0.0" };
             o.ToolCollection = collection;
         }).WithHttpTransport(o => o.SessionMode = HttpServerSessionMode.Stateful);
+        if (resumable)
+        {
+            builder.Services.AddDistributedMemoryCache();
+#pragma warning disable MCP9006 // Resumable streams are of sessions, which clients of 2025-11-25 and before still use.
+            server.WithDistributedCacheEventStreamStore();
+#pragma warning restore MCP9006
+        }
+
         var app = builder.Build();
         app.MapMcp("/mcp");
         await app.StartAsync();

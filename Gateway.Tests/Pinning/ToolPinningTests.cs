@@ -119,6 +119,46 @@ public sealed class ToolPinningTests(RedisServer redis)
     }
 
     [Fact]
+    public async Task AListReplayedOnAResumedStream_ShowsNoToolThePinsHoldBack()
+    {
+        await using var upstream = await MutableToolsUpstream.StartAsync(resumable: true, ("echo", "Returns its input."), ("whoami", "Names the instance."));
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml().Server("demo", [upstream.Endpoint], RoutesYaml.NoProbes).ToString());
+        var session = await RawMcp.InitializeAsync(gateway.Http, "/mcp/demo");
+        const string list = """{"jsonrpc":"2.0","id":7,"method":"tools/list","params":{}}""";
+        string firstEvent;
+        using (var first = await gateway.Http.SendAsync(RawMcp.Post("/mcp/demo", list, session), Ct))
+        {
+            var stream = await first.Content.ReadAsStringAsync(Ct);
+            Assert.Contains("\"echo\"", stream, StringComparison.Ordinal);
+            firstEvent = stream.Split('\n').First(l => l.StartsWith("id:", StringComparison.Ordinal))["id:".Length..].Trim();
+        }
+
+        upstream.Set("echo", Poisoned);
+        using (var second = await gateway.Http.SendAsync(RawMcp.Post("/mcp/demo", list, session), Ct))
+        {
+            Assert.DoesNotContain("\"echo\"", await second.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+
+        // The client resumes the first list's stream: the server replays its answer, with echo as it was.
+        using var resume = new HttpRequestMessage(HttpMethod.Get, "/mcp/demo");
+        resume.Headers.Accept.ParseAdd("text/event-stream");
+        resume.Headers.Add("Mcp-Session-Id", session);
+        resume.Headers.Add("MCP-Protocol-Version", RawMcp.ProtocolVersion);
+        resume.Headers.Add("Last-Event-ID", firstEvent);
+        using var replay = await gateway.Http.SendAsync(resume, HttpCompletionOption.ResponseHeadersRead, Ct);
+        Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
+        using var reader = new StreamReader(await replay.Content.ReadAsStreamAsync(Ct));
+        string? line;
+        while ((line = await reader.ReadLineAsync(Ct)) is not null && !line.Contains("\"result\"", StringComparison.Ordinal))
+        {
+        }
+
+        Assert.NotNull(line);
+        Assert.Contains("\"whoami\"", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"echo\"", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AlertMode_PassesAChangedTool_AndReportsIt()
     {
         await using var upstream = await MutableToolsUpstream.StartAsync(("echo", "Returns its input."));

@@ -89,9 +89,26 @@ internal sealed class ToolPins : IDisposable
             return ValueTask.FromResult<string?>(null);
         }
 
-        return _servers.TryGetValue(server, out var entry) && entry.Pins is { } pins && !entry.NeedsReading(_time)
-            ? ValueTask.FromResult(RefusalOf(pins, options, tool))
-            : RefusalOfReadAsync(server, options, tool, cancellationToken);
+        var pins = PinsAsync(server, cancellationToken);
+        return pins.IsCompletedSuccessfully ? ValueTask.FromResult(RefusalOf(pins.Result, options, tool)) : RefusalOfAsync(pins, options, tool);
+    }
+
+    /// <summary>
+    /// The tools of a list replayed on a resumed GET stream (an old answer, not learned from) that are not the
+    /// definitions pinned now, or wait for approval: they are hidden from it (none unless <see cref="ToolPinningMode.Enforce"/>).
+    /// </summary>
+    public async ValueTask<IReadOnlySet<string>> HeldBackAsync(string server, ToolPinningOptions options, JsonElement tools, CancellationToken cancellationToken)
+    {
+        if (options.Mode != ToolPinningMode.Enforce)
+        {
+            return FrozenSet<string>.Empty;
+        }
+
+        var pins = await PinsAsync(server, cancellationToken).ConfigureAwait(false);
+        return tools.EnumerateArray().Select(ToolDefinition.Of).OfType<ToolDefinition>()
+            .Where(t => pins.Tools.GetValueOrDefault(t.Name) is var record && (record?.Pending is not null || (options.Pins.GetValueOrDefault(t.Name) ?? record?.Pin) != t.Pin))
+            .Select(t => t.Name)
+            .ToFrozenSet(StringComparer.Ordinal);
     }
 
     /// <summary>The server's pins as the store has them now (this replica's copy while it is unreachable).</summary>
@@ -219,13 +236,22 @@ internal sealed class ToolPins : IDisposable
         }
     }
 
-    private async ValueTask<string?> RefusalOfReadAsync(string server, ToolPinningOptions options, string tool, CancellationToken cancellationToken)
+    private static async ValueTask<string?> RefusalOfAsync(ValueTask<ServerToolPins> pins, ToolPinningOptions options, string tool) =>
+        RefusalOf(await pins.ConfigureAwait(false), options, tool);
+
+    /// <summary>The server's pins: this replica's copy, read from the store first when it is stale.</summary>
+    private ValueTask<ServerToolPins> PinsAsync(string server, CancellationToken cancellationToken) =>
+        _servers.TryGetValue(server, out var entry) && entry.Pins is { } pins && !entry.NeedsReading(_time)
+            ? ValueTask.FromResult(pins)
+            : ReadUnderGateAsync(server, cancellationToken);
+
+    private async ValueTask<ServerToolPins> ReadUnderGateAsync(string server, CancellationToken cancellationToken)
     {
         var entry = EntryOf(server);
         await entry.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return RefusalOf(await ReadAsync(server, entry, cancellationToken).ConfigureAwait(false), options, tool);
+            return await ReadAsync(server, entry, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -69,7 +69,7 @@ public static class McpPipeline
     {
         pipeline.UseMiddleware<UpstreamErrorMiddleware>();    // YARP's bodiless failures below become JSON-RPC errors
         pipeline.UseMiddleware<McpRequestGuardMiddleware>();  // ASCII headers, body size, one JSON-RPC message, header mismatch
-        pipeline.UseMiddleware<AccessListMiddleware>();       // tools, resources, prompts the server's lists do not allow
+        pipeline.UseMiddleware<AccessListMiddleware>();       // tools, resources, prompts the lists or rules refuse; tools that pinning holds back
         pipeline.UseMiddleware<RateLimitMiddleware>();        // the caller's buckets for the server and the tool
         pipeline.UseMiddleware<SessionPinningMiddleware>();   // a sealed session id pins its destination
         pipeline.UseMiddleware<ConnectRetryMiddleware>();     // once more elsewhere, only when no connection opened
@@ -108,7 +108,7 @@ public static class McpPipeline
         context.ResponseTransforms.Add(transforms.ConnectionNominatedResponse);
         context.ResponseTransforms.Add(transforms.BridgeBusy);                // the bridge's "all busy" is the gateway's refusal
         context.ResponseTransforms.Add(transforms.SessionIdResponse);
-        context.ResponseTransforms.Add(transforms.ListFilter);       // list answers: only what the server's lists allow
+        context.ResponseTransforms.Add(transforms.ListFilter);       // list answers: only what the lists, rules and tool pins allow
         context.ResponseTransforms.Add(transforms.EventStreamStart); // last: it may send the headers, after which none can change
     }
 

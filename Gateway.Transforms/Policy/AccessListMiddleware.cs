@@ -18,12 +18,12 @@ namespace Gateway.Transforms.Policy;
 /// The body's name is the one checked: a 2026-07-28 client's <c>Mcp-Name</c> header already had to match it
 /// (<c>Guard/McpRequestGuardMiddleware</c>). Requests for other methods pass untouched.
 /// </remarks>
-internal sealed class AccessListMiddleware(RequestDelegate next)
+internal sealed class AccessListMiddleware(RequestDelegate next, ToolPins pins)
 {
-    public Task InvokeAsync(HttpContext context, ToolPins pins)
+    public Task InvokeAsync(HttpContext context)
     {
         var request = context.GetMcpRequest();
-        if (ListFilter.Applies(request.Options, request.Envelope?.Method))
+        if (ListFilter.Applies(request.Options, request.Envelope?.Method) || ListFilterTransform.IsResumption(context.Request))
         {
             // The answer is filtered (ListFilterTransform): it must come in a form the gateway can read.
             context.Request.Headers.AcceptEncoding = default;

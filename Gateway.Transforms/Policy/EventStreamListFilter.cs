@@ -123,8 +123,8 @@ internal sealed class EventStreamListFilter(Stream upstream, ListFilter filter) 
     /// <summary>An event's data (its <c>data:</c> lines joined) and its other field lines.</summary>
     private static (ArrayBufferWriter<byte> Data, ArrayBufferWriter<byte> Others) Fields(ReadOnlySpan<byte> lines)
     {
-        var data = new ArrayBufferWriter<byte>();
-        var others = new ArrayBufferWriter<byte>();
+        var data = new ArrayBufferWriter<byte>(Math.Max(lines.Length, 1));
+        var others = new ArrayBufferWriter<byte>(256);
         foreach (var range in lines.Split((byte)'\n'))
         {
             var line = lines[range].TrimEnd((byte)'\r');

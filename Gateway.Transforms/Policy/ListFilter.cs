@@ -12,28 +12,31 @@ namespace Gateway.Transforms.Policy;
 /// Takes out of a <c>tools/list</c>, <c>prompts/list</c>, <c>resources/list</c> or <c>resources/templates/list</c>
 /// result what the server's lists or policy rules do not allow the caller, so that each caller is shown only what it
 /// may use; a <c>tools/list</c> is first shown to the server's <see cref="ToolPins"/>, which learns from the whole
-/// list and hides what is quarantined.
+/// list and hides what is quarantined. A list replayed on a resumed GET stream is filtered the same way, its tools
+/// checked against the pins without being learned from (it is an old answer).
 /// </summary>
 internal sealed class ListFilter
 {
     private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
     private static readonly JsonDocumentOptions ParseOptions = new() { MaxDepth = 256 };
+    private static readonly ListKind[] Kinds =
+    [
+        new("tools/list", PolicyTarget.Tool, "tools", "name"),
+        new("prompts/list", PolicyTarget.Prompt, "prompts", "name"),
+        new("resources/list", PolicyTarget.Resource, "resources", "uri"),
+        new("resources/templates/list", PolicyTarget.Resource, "resourceTemplates", "uriTemplate"),
+    ];
 
     private readonly string _server;
     private readonly McpServerOptions _options;
-    private readonly PolicyTarget _kind;
-    private readonly string _items;
-    private readonly byte[] _itemsUtf8;
-    private readonly string _key;
+    private readonly IReadOnlyList<ListKind> _kinds;
     private readonly ClaimsPrincipal _caller;
     private readonly ToolPins? _pins;
     private readonly bool _cursorAsked;
+    private readonly bool _replay;
 
-    private ListFilter(string server, McpServerOptions options, PolicyTarget kind, string items, string key, ClaimsPrincipal caller, ToolPins? pins, bool cursorAsked)
-    {
-        (_server, _options, _kind, _items, _key, _caller, _pins, _cursorAsked) = (server, options, kind, items, key, caller, pins, cursorAsked);
-        _itemsUtf8 = System.Text.Encoding.UTF8.GetBytes(items);
-    }
+    private ListFilter(string server, McpServerOptions options, IReadOnlyList<ListKind> kinds, ClaimsPrincipal caller, ToolPins? pins, bool cursorAsked, bool replay) =>
+        (_server, _options, _kinds, _caller, _pins, _cursorAsked, _replay) = (server, options, kinds, caller, pins, cursorAsked, replay);
 
     /// <summary>The filter for a request's answer to <paramref name="caller"/>; null when the method lists nothing the server restricts or pins.</summary>
     /// <param name="server">The server's name.</param>
@@ -44,28 +47,28 @@ internal sealed class ListFilter
     /// <param name="pins">The pins of every server's tools.</param>
     public static ListFilter? For(string server, McpServerOptions options, string? method, ReadOnlyMemory<byte> body, ClaimsPrincipal caller, ToolPins pins)
     {
-        if (!Applies(options, method) || ListOf(method) is not ({ } kind, { } items, { } key))
+        if (Kinds.FirstOrDefault(k => k.Method == method) is not { } kind || !Filters(options, kind))
         {
             return null;
         }
 
-        var pinned = kind == PolicyTarget.Tool && options.ToolPinning.Mode != ToolPinningMode.Off;
-        return new(server, options, kind, items, key, caller, pinned ? pins : null, pinned && AsksFromCursor(body));
+        var pinned = Pinned(options, kind);
+        return new(server, options, [kind], caller, pinned ? pins : null, pinned && AsksFromCursor(body), replay: false);
+    }
+
+    /// <summary>The filter for a resumed GET stream, which may replay the answer to any list; null when the server filters no list.</summary>
+    public static ListFilter? ForReplay(string server, McpServerOptions options, ClaimsPrincipal caller, ToolPins pins)
+    {
+        var kinds = Kinds.Where(k => Filters(options, k)).ToList();
+        return kinds.Count == 0 ? null : new(server, options, kinds, caller, kinds.Any(k => Pinned(options, k)) ? pins : null, cursorAsked: false, replay: true);
     }
 
     /// <summary>Whether the answer to <paramref name="method"/> is filtered (or its tools pinned) for this server.</summary>
-    public static bool Applies(McpServerOptions options, string? method) =>
-        ListOf(method).Kind is { } kind && (ServerPolicy.Restricts(options, kind) || (kind == PolicyTarget.Tool && options.ToolPinning.Mode != ToolPinningMode.Off));
+    public static bool Applies(McpServerOptions options, string? method) => Kinds.FirstOrDefault(k => k.Method == method) is { } kind && Filters(options, kind);
 
-    /// <summary>What a list method lists: the kind, the result's array and the key of its items.</summary>
-    private static (PolicyTarget? Kind, string? Items, string? Key) ListOf(string? method) => method switch
-    {
-        "tools/list" => (PolicyTarget.Tool, "tools", "name"),
-        "prompts/list" => (PolicyTarget.Prompt, "prompts", "name"),
-        "resources/list" => (PolicyTarget.Resource, "resources", "uri"),
-        "resources/templates/list" => (PolicyTarget.Resource, "resourceTemplates", "uriTemplate"),
-        _ => (null, null, null),
-    };
+    private static bool Filters(McpServerOptions options, ListKind kind) => ServerPolicy.Restricts(options, kind.Kind) || Pinned(options, kind);
+
+    private static bool Pinned(McpServerOptions options, ListKind kind) => kind.Kind == PolicyTarget.Tool && options.ToolPinning.Mode != ToolPinningMode.Off;
 
     /// <summary>
     /// The message with the result's items filtered, when <paramref name="message"/> is an answer with such a list
@@ -99,37 +102,38 @@ internal sealed class ListFilter
                 return new(ListFilterOutcome.Unreadable, message);
             }
 
-            if (!root.TryGetProperty("result", out var result) || result.ValueKind != JsonValueKind.Object
-                || !result.TryGetProperty(_items, out var items) || items.ValueKind != JsonValueKind.Array)
+            if (!root.TryGetProperty("result", out var result) || result.ValueKind != JsonValueKind.Object || ListIn(result) is not var (kind, items))
             {
                 return new(ListFilterOutcome.NotAList, message);
             }
 
             IReadOnlySet<string> hidden = FrozenSet<string>.Empty;
-            if (_pins is not null)
+            if (_pins is not null && Pinned(_options, kind))
             {
                 var lastPage = !result.TryGetProperty("nextCursor", out var cursor) || cursor.ValueKind == JsonValueKind.Null;
-                hidden = await _pins.ObserveAsync(_server, _options.ToolPinning, items, !_cursorAsked && lastPage, lastPage, cancellationToken).ConfigureAwait(false);
+                hidden = _replay
+                    ? await _pins.HeldBackAsync(_server, _options.ToolPinning, items, cancellationToken).ConfigureAwait(false)
+                    : await _pins.ObserveAsync(_server, _options.ToolPinning, items, !_cursorAsked && lastPage, lastPage, cancellationToken).ConfigureAwait(false);
             }
 
             var kept = new List<JsonElement>(items.GetArrayLength());
             foreach (var item in items.EnumerateArray())
             {
-                if (item.ValueKind == JsonValueKind.Object && item.TryGetProperty(_key, out var key) && key.ValueKind == JsonValueKind.String && !Refused(key.GetString()!, hidden))
+                if (item.ValueKind == JsonValueKind.Object && item.TryGetProperty(kind.Key, out var key) && key.ValueKind == JsonValueKind.String && !Refused(kind, key.GetString()!, hidden))
                 {
                     kept.Add(item);
                 }
             }
 
             // A member given twice is read one way here and maybe the other way by the client: each copy is rewritten.
-            return kept.Count == items.GetArrayLength() && Once(root, "result"u8) && Once(result, _itemsUtf8)
+            return kept.Count == items.GetArrayLength() && Once(root, "result"u8) && Once(result, kind.ItemsUtf8)
                 ? new(ListFilterOutcome.Unchanged, message)
-                : new(ListFilterOutcome.Rewritten, Rewrite(root, result, kept, message.Length));
+                : new(ListFilterOutcome.Rewritten, Rewrite(root, result, kind, kept, message.Length));
         }
     }
 
     /// <summary>The answer with the list's items replaced by <paramref name="kept"/>; every other member byte for byte as the server wrote it.</summary>
-    private ReadOnlyMemory<byte> Rewrite(JsonElement root, JsonElement result, List<JsonElement> kept, int length)
+    private static ReadOnlyMemory<byte> Rewrite(JsonElement root, JsonElement result, ListKind kind, List<JsonElement> kept, int length)
     {
         var buffer = new ArrayBufferWriter<byte>(length);
         using (var writer = new Utf8JsonWriter(buffer))
@@ -144,7 +148,7 @@ internal sealed class ListFilter
                     foreach (var field in result.EnumerateObject())
                     {
                         writer.WritePropertyName(field.Name);
-                        if (field.NameEquals(_itemsUtf8))
+                        if (field.NameEquals(kind.ItemsUtf8))
                         {
                             writer.WriteStartArray();
                             foreach (var item in kept)
@@ -193,8 +197,22 @@ internal sealed class ListFilter
         return true;
     }
 
-    private bool Refused(string name, IReadOnlySet<string> hidden) =>
-        hidden.Contains(name) || (ServerPolicy.Restricts(_options, _kind) && ServerPolicy.RefusalOf(_options, _kind, name, _caller) is not null);
+    /// <summary>The list this filter filters that <paramref name="result"/> carries.</summary>
+    private (ListKind Kind, JsonElement Items)? ListIn(JsonElement result)
+    {
+        foreach (var kind in _kinds)
+        {
+            if (result.TryGetProperty(kind.Items, out var items) && items.ValueKind == JsonValueKind.Array)
+            {
+                return (kind, items);
+            }
+        }
+
+        return null;
+    }
+
+    private bool Refused(ListKind kind, string name, IReadOnlySet<string> hidden) =>
+        hidden.Contains(name) || (ServerPolicy.Restricts(_options, kind.Kind) && ServerPolicy.RefusalOf(_options, kind.Kind, name, _caller) is not null);
 
     /// <summary>Whether a list request names a cursor: its answer is a later page, not the whole list.</summary>
     private static bool AsksFromCursor(ReadOnlyMemory<byte> body)
@@ -228,4 +246,10 @@ internal enum ListFilterOutcome
 
     /// <summary>Not JSON-RPC the gateway can read: not passed.</summary>
     Unreadable,
+}
+
+/// <summary>A list method: what it lists, the result's array and the key of its items.</summary>
+internal sealed record ListKind(string Method, PolicyTarget Kind, string Items, string Key)
+{
+    public byte[] ItemsUtf8 { get; } = System.Text.Encoding.UTF8.GetBytes(Items);
 }

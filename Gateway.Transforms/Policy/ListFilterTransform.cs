@@ -23,9 +23,9 @@ internal sealed class ListFilterTransform(ToolPins pins) : ResponseTransform
     public override async ValueTask ApplyAsync(ResponseTransformContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (context.ProxyResponse is not { } answer
-            || context.HttpContext.GetMcpRequest() is not { Envelope: { } envelope } request
-            || ListFilter.For(request.Server, request.Options, envelope.Method, request.Body?.Memory ?? default, context.HttpContext.User, pins) is not { } filter)
+        var request = context.HttpContext.GetMcpRequest();
+        var envelope = request.Envelope;
+        if (context.ProxyResponse is not { } answer || FilterOf(context.HttpContext, request, pins) is not { } filter)
         {
             return;
         }
@@ -84,14 +84,25 @@ internal sealed class ListFilterTransform(ToolPins pins) : ResponseTransform
         Replace(context, answer, filtered.Message, McpMediaTypes.Json);
     }
 
+    /// <summary>
+    /// The filter of a list request's answer; or, for a GET that resumes a stream (<c>Last-Event-ID</c>), of the
+    /// answers it may replay, whichever list they carry.
+    /// </summary>
+    private static ListFilter? FilterOf(HttpContext context, McpRequestContext request, ToolPins pins) => request.Envelope is { } envelope
+        ? ListFilter.For(request.Server, request.Options, envelope.Method, request.Body?.Memory ?? default, context.User, pins)
+        : IsResumption(context.Request) ? ListFilter.ForReplay(request.Server, request.Options, context.User, pins) : null;
+
+    /// <summary>A GET that resumes a stream: the server may replay on it the answers of earlier requests.</summary>
+    internal static bool IsResumption(HttpRequest request) => HttpMethods.IsGet(request.Method) && request.Headers.ContainsKey(McpHeaders.LastEventId);
+
     /// <summary>Answers the caller with a JSON-RPC error (502) in place of a list answer that cannot be filtered.</summary>
-    private static void Refuse(ResponseTransformContext context, HttpResponseMessage answer, JsonRpcEnvelope envelope, string message)
+    private static void Refuse(ResponseTransformContext context, HttpResponseMessage answer, JsonRpcEnvelope? envelope, string message)
     {
         context.HttpContext.Response.Headers.ContentEncoding = default;
         context.HttpContext.Response.Headers.Location = default;
         context.HttpContext.Response.StatusCode = StatusCodes.Status502BadGateway;
         var error = new ArrayBufferWriter<byte>();
-        JsonRpcErrorResponse.Write(error, JsonRpcErrorCodes.UpstreamUnavailable, message, envelope.Id);
+        JsonRpcErrorResponse.Write(error, JsonRpcErrorCodes.UpstreamUnavailable, message, envelope?.Id ?? default);
         Replace(context, answer, error.WrittenMemory, McpMediaTypes.Json);
     }
 
