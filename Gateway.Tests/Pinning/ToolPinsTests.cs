@@ -13,7 +13,7 @@ public sealed class ToolPinsTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task UnreadableStore_IsTriedAgainEveryFewSeconds_NotOnEveryCall_AndNeverTrustedAsEmpty()
+    public async Task UnreadableStore_IsTriedAgainEveryFewSeconds_NotOnEveryCall_AndNotWrittenOver()
     {
         // A directory where the file should be: it can be neither read nor written.
         var path = Path.Combine(TempDirectory.Create(), "tool-pins.json");

@@ -143,12 +143,13 @@ internal sealed class ToolDefinition
     /// <summary>
     /// Characters that show as nothing, or reorder what is shown, so that a person reviewing a definition does not
     /// read what a model reads: format characters (zero-width, bidirectional controls, tags), controls other than
-    /// tab and line ends, private-use characters, variation selectors, and the blanks that are letters or marks.
+    /// tab and line ends, private-use and unassigned code points, variation selectors, and the blanks that are
+    /// letters or marks.
     /// </summary>
     internal static bool IsHidden(int c) =>
         c is not ('\t' or '\n' or '\r')
         && (CharUnicodeInfo.GetUnicodeCategory(c) is UnicodeCategory.Format or UnicodeCategory.Control or UnicodeCategory.PrivateUse
-            or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator
+            or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.OtherNotAssigned
             || c is (>= 0xFE00 and <= 0xFE0F) or (>= 0xE0100 and <= 0xE01EF) or 0x034F or 0x115F or 0x1160 or 0x3164 or 0xFFA0
                 or 0x17B4 or 0x17B5 or (>= 0x180B and <= 0x180F) or 0x2800);
 

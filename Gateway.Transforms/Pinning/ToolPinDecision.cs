@@ -51,22 +51,27 @@ internal static class ToolPinDecision
     }
 
     /// <summary>
-    /// The pins read from the store, with the definitions <paramref name="unsaved"/> held back kept where the store
-    /// still has the tool as it was: what was quarantined while the store could not be written stays quarantined.
+    /// The pins read from the store, with what <paramref name="unsaved"/> decided kept where the store still has the
+    /// tool as it was: what was quarantined while the store could not be written stays quarantined, and what was
+    /// pinned on first use then is kept while the store has no first list of its own.
     /// </summary>
     public static ServerToolPins KeepPending(ServerToolPins stored, ServerToolPins unsaved)
     {
         Dictionary<string, ToolPin>? next = null;
         foreach (var (name, record) in unsaved.Tools)
         {
-            if (record.Pending is not null
-                && (stored.Tools.GetValueOrDefault(name) is not { } current || (current.Pending is null && current.Pin == record.Pin)))
+            var current = stored.Tools.GetValueOrDefault(name);
+            var keep = record.Pending is not null
+                ? current is null || (current.Pending is null && current.Pin == record.Pin)
+                : current is null && !stored.Baseline;
+            if (keep)
             {
                 (next ??= new Dictionary<string, ToolPin>(stored.Tools, StringComparer.Ordinal))[name] = record;
             }
         }
 
-        var baseline = stored.Baseline || unsaved.Baseline;
+        // The first list's baseline goes with the pins learned from it, not without them.
+        var baseline = stored.Baseline || (unsaved.Baseline && next is not null);
         return next is null && baseline == stored.Baseline ? stored : stored with { Tools = next ?? stored.Tools, Baseline = baseline };
     }
 

@@ -3,8 +3,9 @@ namespace Gateway.Transforms.Pinning;
 /// <summary>One server's pins in this replica: the copy, its version in the store, and whether to read it again.</summary>
 internal sealed class ToolPinEntry : IDisposable
 {
-    private long _generation;
-    private volatile bool _stale = true;
+    private long _generation = 1;
+    private long _freshGeneration;
+    private long _readAgainAtTicks;
 
     /// <summary>Serializes reads and changes of the server's pins.</summary>
     public SemaphoreSlim Gate { get; } = new(1, 1);
@@ -17,33 +18,32 @@ internal sealed class ToolPinEntry : IDisposable
     /// <summary>Pins decided while the store could not be written, saved when it can be.</summary>
     public ServerToolPins? Unsaved { get; set; }
 
-    /// <summary>While the store is unreachable, when to try reading it again.</summary>
-    public DateTimeOffset? ReadAgainAt { get; set; }
-
     /// <summary>The last list seen, and what it was answered.</summary>
     public ToolListSeen? LastList { get; set; }
 
+    /// <summary>Counts the changes announced; read before a read of the store, to know whether one came during it.</summary>
     public long Generation => Interlocked.Read(ref _generation);
 
-    /// <summary>Whether to read the store before using <see cref="Pins"/>: they are stale, and no failed read asks to wait.</summary>
-    public bool NeedsReading(TimeProvider time) => _stale && (ReadAgainAt is not { } at || time.GetUtcNow() >= at);
+    /// <summary>Whether to read the store before using <see cref="Pins"/>: a change came since the last read, and no failure asks to wait.</summary>
+    public bool NeedsReading(TimeProvider time) =>
+        Interlocked.Read(ref _freshGeneration) != Generation && time.GetUtcNow().UtcTicks >= Interlocked.Read(ref _readAgainAtTicks);
 
     /// <summary>The store has changed (another replica's announcement), or an admin needs the freshest.</summary>
     public void MarkStale()
     {
+        Interlocked.Exchange(ref _readAgainAtTicks, 0);
         Interlocked.Increment(ref _generation);
-        ReadAgainAt = null;
-        _stale = true;
     }
 
-    /// <summary>Fresh, as read at <paramref name="generation"/>, unless marked stale since.</summary>
-    public void ClearStale(long generation)
+    /// <summary>The store could not be read or written: stale, but not read again before <paramref name="at"/>.</summary>
+    public void RetryLater(DateTimeOffset at)
     {
-        if (Generation == generation)
-        {
-            _stale = false;
-        }
+        Interlocked.Exchange(ref _readAgainAtTicks, at.UtcTicks);
+        Interlocked.Exchange(ref _freshGeneration, 0);
     }
+
+    /// <summary>Fresh as read at <paramref name="generation"/>: stale again as soon as a change is announced after it.</summary>
+    public void FreshAt(long generation) => Interlocked.Exchange(ref _freshGeneration, generation);
 
     public void Dispose() => Gate.Dispose();
 }

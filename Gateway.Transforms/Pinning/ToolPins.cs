@@ -230,6 +230,9 @@ internal sealed class ToolPins : IDisposable
             else if (keepUnsaved)
             {
                 (entry.Pins, entry.Unsaved) = (next, next);
+
+                // Read (and save) again in a few seconds, not when something else happens to ask.
+                entry.RetryLater(_time.GetUtcNow() + RetryAfter);
             }
 
             return (keepUnsaved || saved.Outcome == ToolPinSaveOutcome.Saved ? next : pins, result, saved.Outcome == ToolPinSaveOutcome.Saved);
@@ -278,24 +281,27 @@ internal sealed class ToolPins : IDisposable
         var generation = entry.Generation;
         if (await _store.LoadAsync(server, cancellationToken).ConfigureAwait(false) is not { } stored)
         {
-            entry.ReadAgainAt = _time.GetUtcNow() + RetryAfter;
+            entry.RetryLater(_time.GetUtcNow() + RetryAfter);
             return entry.Pins ??= ServerToolPins.Empty;
         }
 
-        (entry.Pins, entry.Version, entry.ReadAgainAt) = (stored.Pins, stored.Version, null);
+        (entry.Pins, entry.Version) = (stored.Pins, stored.Version);
         if (entry.Unsaved is { } unsaved)
         {
             var merged = ToolPinDecision.KeepPending(stored.Pins, unsaved);
             var saved = ReferenceEquals(merged, stored.Pins) ? ToolPinSave.Saved(stored.Version) : await _store.SaveAsync(server, merged, stored.Version, cancellationToken).ConfigureAwait(false);
             entry.Pins = merged;
-            if (saved.Outcome == ToolPinSaveOutcome.Saved)
+            if (saved.Outcome != ToolPinSaveOutcome.Saved)
             {
-                (entry.Version, entry.Unsaved) = (saved.Version, null);
+                entry.RetryLater(_time.GetUtcNow() + RetryAfter);
+                return merged;
             }
+
+            (entry.Version, entry.Unsaved) = (saved.Version, null);
         }
 
         // Unless another replica announced a change while this one read.
-        entry.ClearStale(generation);
+        entry.FreshAt(generation);
         return entry.Pins;
     }
 }

@@ -23,7 +23,7 @@ internal sealed class AccessListMiddleware(RequestDelegate next, ToolPins pins)
     public Task InvokeAsync(HttpContext context)
     {
         var request = context.GetMcpRequest();
-        if (ListFilter.Applies(request.Options, request.Envelope?.Method) || ListFilterTransform.IsResumption(context.Request))
+        if (request.Envelope is { } list ? ListFilter.Applies(request.Options, list.Method) : HttpMethods.IsGet(context.Request.Method) && ListFilter.FiltersAny(request.Options))
         {
             // The answer is filtered (ListFilterTransform): it must come in a form the gateway can read.
             context.Request.Headers.AcceptEncoding = default;

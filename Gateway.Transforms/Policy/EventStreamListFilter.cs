@@ -1,4 +1,5 @@
 using System.Buffers;
+using Gateway.Mcp;
 using Gateway.Transforms.Streaming;
 
 namespace Gateway.Transforms.Policy;
@@ -10,18 +11,22 @@ namespace Gateway.Transforms.Policy;
 /// </summary>
 /// <remarks>
 /// Every event is looked at, not only the first list result: a server could send a decoy result before the real one.
-/// A POST's answer is short-lived and its events few, so this costs no more than reading its result.
+/// A POST's answer is short-lived and its events few, so this costs no more than reading its result. A list request's
+/// stream that ends without its answer gets an error in its place, so that the client is not left waiting for an
+/// answer the server could slip in elsewhere. An idle stream holds no buffer: reads wait with zero-byte reads.
 /// </remarks>
 internal sealed class EventStreamListFilter(Stream upstream, ListFilter filter) : ReadThroughStream(upstream)
 {
     private const int ReadSize = 16 * 1024;
+    private const int InitialSize = 1024;
     private const int MaxEventBytes = 16 * 1024 * 1024;
     private static readonly byte[] DataField = "data:"u8.ToArray();
 
-    private readonly ArrayBufferWriter<byte> _pending = new(ReadSize);
-    private readonly ArrayBufferWriter<byte> _ready = new(ReadSize);
+    private readonly ArrayBufferWriter<byte> _pending = new(InitialSize);
+    private readonly ArrayBufferWriter<byte> _ready = new(InitialSize);
     private int _readyOffset;
     private int _searched;
+    private bool _answered;
     private bool _ended;
 
     // YARP copies bodies asynchronously; a synchronous read would bypass the filter.
@@ -46,6 +51,12 @@ internal sealed class EventStreamListFilter(Stream upstream, ListFilter filter) 
 
             _ready.ResetWrittenCount();
             _readyOffset = 0;
+            if (buffer.IsEmpty)
+            {
+                // YARP waits for data with a zero-byte read: wait the same way, holding no buffer while nothing comes.
+                return await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            }
+
             var read = await Inner.ReadAsync(_pending.GetMemory(ReadSize), cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
@@ -54,6 +65,11 @@ internal sealed class EventStreamListFilter(Stream upstream, ListFilter filter) 
                 await TakeEventAsync(_pending.WrittenMemory, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
                 _pending.ResetWrittenCount();
                 _ended = true;
+                if (filter.AnswersARequest && !_answered)
+                {
+                    WriteMissingAnswer();
+                }
+
                 continue;
             }
 
@@ -102,6 +118,7 @@ internal sealed class EventStreamListFilter(Stream upstream, ListFilter filter) 
     {
         var (data, others) = Fields(lines.Span);
         var filtered = data.WrittenCount == 0 ? default : await filter.FilterAsync(data.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        _answered |= filtered.AnswersRequest;
         switch (filtered.Outcome)
         {
             case ListFilterOutcome.Rewritten:
@@ -118,6 +135,19 @@ internal sealed class EventStreamListFilter(Stream upstream, ListFilter filter) 
         }
 
         _ready.Write(separator.Span);
+    }
+
+    /// <summary>An error in place of the answer the stream did not carry.</summary>
+    private void WriteMissingAnswer()
+    {
+        if (_ready.WrittenCount > 0 && !_ready.WrittenSpan.EndsWith("\n\n"u8))
+        {
+            _ready.Write("\n\n"u8);
+        }
+
+        _ready.Write("event: message\ndata: "u8);
+        JsonRpcErrorResponse.Write(_ready, JsonRpcErrorCodes.UpstreamUnavailable, "The server ended the answer stream without the answer to the list.", filter.RequestIdJson);
+        _ready.Write("\n\n"u8);
     }
 
     /// <summary>An event's data (its <c>data:</c> lines joined) and its other field lines.</summary>

@@ -12,8 +12,8 @@ namespace Gateway.Transforms.Policy;
 /// Takes out of a <c>tools/list</c>, <c>prompts/list</c>, <c>resources/list</c> or <c>resources/templates/list</c>
 /// result what the server's lists or policy rules do not allow the caller, so that each caller is shown only what it
 /// may use; a <c>tools/list</c> is first shown to the server's <see cref="ToolPins"/>, which learns from the whole
-/// list and hides what is quarantined. A list replayed on a resumed GET stream is filtered the same way, its tools
-/// checked against the pins without being learned from (it is an old answer).
+/// list and hides what is quarantined. A list on a GET stream (replayed, or slipped in), or under another id, is
+/// filtered the same way, its tools checked against the pins without being learned from.
 /// </summary>
 internal sealed class ListFilter
 {
@@ -33,10 +33,16 @@ internal sealed class ListFilter
     private readonly ClaimsPrincipal _caller;
     private readonly ToolPins? _pins;
     private readonly bool _cursorAsked;
-    private readonly bool _replay;
+    private readonly JsonElement? _requestId;
 
-    private ListFilter(string server, McpServerOptions options, IReadOnlyList<ListKind> kinds, ClaimsPrincipal caller, ToolPins? pins, bool cursorAsked, bool replay) =>
-        (_server, _options, _kinds, _caller, _pins, _cursorAsked, _replay) = (server, options, kinds, caller, pins, cursorAsked, replay);
+    private ListFilter(string server, McpServerOptions options, IReadOnlyList<ListKind> kinds, ClaimsPrincipal caller, ToolPins? pins, bool cursorAsked, JsonElement? requestId) =>
+        (_server, _options, _kinds, _caller, _pins, _cursorAsked, _requestId) = (server, options, kinds, caller, pins, cursorAsked, requestId);
+
+    /// <summary>Whether this filters the answer to one request (whose answer must come), not a GET stream's messages.</summary>
+    public bool AnswersARequest => _requestId is not null;
+
+    /// <summary>The request's id as its JSON, for an error in its place.</summary>
+    public ReadOnlyMemory<byte> RequestIdJson { get; private init; }
 
     /// <summary>The filter for a request's answer to <paramref name="caller"/>; null when the method lists nothing the server restricts or pins.</summary>
     /// <param name="server">The server's name.</param>
@@ -45,26 +51,43 @@ internal sealed class ListFilter
     /// <param name="body">The request's body, for the cursor of a <c>tools/list</c>.</param>
     /// <param name="caller">Who asked.</param>
     /// <param name="pins">The pins of every server's tools.</param>
-    public static ListFilter? For(string server, McpServerOptions options, string? method, ReadOnlyMemory<byte> body, ClaimsPrincipal caller, ToolPins pins)
+    /// <param name="id">The request's id, as its JSON.</param>
+    public static ListFilter? For(string server, McpServerOptions options, string? method, ReadOnlyMemory<byte> id, ReadOnlyMemory<byte> body, ClaimsPrincipal caller, ToolPins pins)
     {
-        if (Kinds.FirstOrDefault(k => k.Method == method) is not { } kind || !Filters(options, kind))
+        if (KindOf(method) is not { } kind || !Filters(options, kind))
         {
             return null;
         }
 
         var pinned = Pinned(options, kind);
-        return new(server, options, [kind], caller, pinned ? pins : null, pinned && AsksFromCursor(body), replay: false);
+        using var parsed = JsonDocument.Parse(id.IsEmpty ? "null"u8.ToArray() : id);
+        return new(server, options, [kind], caller, pinned ? pins : null, pinned && AsksFromCursor(body), parsed.RootElement.Clone()) { RequestIdJson = id };
     }
 
-    /// <summary>The filter for a resumed GET stream, which may replay the answer to any list; null when the server filters no list.</summary>
-    public static ListFilter? ForReplay(string server, McpServerOptions options, ClaimsPrincipal caller, ToolPins pins)
+    /// <summary>
+    /// The filter for a GET stream, which may carry (replay, or slip in) an answer to any list; null when the server
+    /// filters no list. Its lists are checked against the pins, not learned from.
+    /// </summary>
+    public static ListFilter? ForStream(string server, McpServerOptions options, ClaimsPrincipal caller, ToolPins pins)
     {
         var kinds = Kinds.Where(k => Filters(options, k)).ToList();
-        return kinds.Count == 0 ? null : new(server, options, kinds, caller, kinds.Any(k => Pinned(options, k)) ? pins : null, cursorAsked: false, replay: true);
+        return kinds.Count == 0 ? null : new(server, options, kinds, caller, kinds.Any(k => Pinned(options, k)) ? pins : null, cursorAsked: false, requestId: null);
     }
 
     /// <summary>Whether the answer to <paramref name="method"/> is filtered (or its tools pinned) for this server.</summary>
-    public static bool Applies(McpServerOptions options, string? method) => Kinds.FirstOrDefault(k => k.Method == method) is { } kind && Filters(options, kind);
+    public static bool Applies(McpServerOptions options, string? method) => KindOf(method) is { } kind && Filters(options, kind);
+
+    /// <summary>Whether any list of this server is filtered, so that its GET streams are read.</summary>
+    public static bool FiltersAny(McpServerOptions options) => Kinds.Any(k => Filters(options, k));
+
+    private static ListKind? KindOf(string? method) => method switch
+    {
+        "tools/list" => Kinds[0],
+        "prompts/list" => Kinds[1],
+        "resources/list" => Kinds[2],
+        "resources/templates/list" => Kinds[3],
+        _ => null,
+    };
 
     private static bool Filters(McpServerOptions options, ListKind kind) => ServerPolicy.Restricts(options, kind.Kind) || Pinned(options, kind);
 
@@ -90,7 +113,7 @@ internal sealed class ListFilter
         }
         catch (JsonException)
         {
-            return new(ListFilterOutcome.Unreadable, message);
+            return new(ListFilterOutcome.Unreadable, message, false);
         }
 
         using (document)
@@ -99,21 +122,29 @@ internal sealed class ListFilter
             if (root.ValueKind != JsonValueKind.Object)
             {
                 // A batch (an array) of answers is not MCP's since 2025-06-18, and not read here.
-                return new(ListFilterOutcome.Unreadable, message);
+                return new(ListFilterOutcome.Unreadable, message, false);
+            }
+
+            var answers = _requestId is { } requestId && root.TryGetProperty("id", out var id) && SameId(id, requestId);
+            if (!Once(root, "result"u8))
+            {
+                // Read one way here and maybe the other way by the client.
+                return new(ListFilterOutcome.Unreadable, message, answers);
             }
 
             if (!root.TryGetProperty("result", out var result) || result.ValueKind != JsonValueKind.Object || ListIn(result) is not var (kind, items))
             {
-                return new(ListFilterOutcome.NotAList, message);
+                return new(ListFilterOutcome.NotAList, message, answers);
             }
 
             IReadOnlySet<string> hidden = FrozenSet<string>.Empty;
             if (_pins is not null && Pinned(_options, kind))
             {
+                // Learned from only as the answer to the request; any other list (a decoy, a replay) is only checked.
                 var lastPage = !result.TryGetProperty("nextCursor", out var cursor) || cursor.ValueKind == JsonValueKind.Null;
-                hidden = _replay
-                    ? await _pins.HeldBackAsync(_server, _options.ToolPinning, items, cancellationToken).ConfigureAwait(false)
-                    : await _pins.ObserveAsync(_server, _options.ToolPinning, items, !_cursorAsked && lastPage, lastPage, cancellationToken).ConfigureAwait(false);
+                hidden = answers
+                    ? await _pins.ObserveAsync(_server, _options.ToolPinning, items, !_cursorAsked && lastPage, lastPage, cancellationToken).ConfigureAwait(false)
+                    : await _pins.HeldBackAsync(_server, _options.ToolPinning, items, cancellationToken).ConfigureAwait(false);
             }
 
             var kept = new List<JsonElement>(items.GetArrayLength());
@@ -125,10 +156,10 @@ internal sealed class ListFilter
                 }
             }
 
-            // A member given twice is read one way here and maybe the other way by the client: each copy is rewritten.
-            return kept.Count == items.GetArrayLength() && Once(root, "result"u8) && Once(result, kind.ItemsUtf8)
-                ? new(ListFilterOutcome.Unchanged, message)
-                : new(ListFilterOutcome.Rewritten, Rewrite(root, result, kind, kept, message.Length));
+            // The items given twice: each copy is rewritten with what the caller may see.
+            return kept.Count == items.GetArrayLength() && Once(result, kind.ItemsUtf8)
+                ? new(ListFilterOutcome.Unchanged, message, answers)
+                : new(ListFilterOutcome.Rewritten, Rewrite(root, result, kind, kept, message.Length), answers);
         }
     }
 
@@ -197,6 +228,14 @@ internal sealed class ListFilter
         return true;
     }
 
+    /// <summary>Whether two JSON-RPC ids are the same, however each is written (<c>1</c>, <c>1.0</c>, <c>"a"</c>, <c>"\u0061"</c>).</summary>
+    private static bool SameId(JsonElement id, JsonElement requestId) => (id.ValueKind, requestId.ValueKind) switch
+    {
+        (JsonValueKind.String, JsonValueKind.String) => id.GetString() == requestId.GetString(),
+        (JsonValueKind.Number, JsonValueKind.Number) => id.TryGetDecimal(out var a) && requestId.TryGetDecimal(out var b) && a == b,
+        _ => false,
+    };
+
     /// <summary>The list this filter filters that <paramref name="result"/> carries.</summary>
     private (ListKind Kind, JsonElement Items)? ListIn(JsonElement result)
     {
@@ -230,8 +269,8 @@ internal sealed class ListFilter
     }
 }
 
-/// <summary>What <see cref="ListFilter.FilterAsync"/> made of a message, and the message to pass on.</summary>
-internal readonly record struct ListFilterResult(ListFilterOutcome Outcome, ReadOnlyMemory<byte> Message);
+/// <summary>What <see cref="ListFilter.FilterAsync"/> made of a message, the message to pass on, and whether it is the answer to the request.</summary>
+internal readonly record struct ListFilterResult(ListFilterOutcome Outcome, ReadOnlyMemory<byte> Message, bool AnswersRequest);
 
 internal enum ListFilterOutcome
 {

@@ -37,8 +37,19 @@ internal sealed class ListFilterTransform(ToolPins pins) : ResponseTransform
             return;
         }
 
-        if (!answer.IsSuccessStatusCode || answer.Content.Headers.ContentLength == 0)
+        if (!answer.IsSuccessStatusCode)
         {
+            return;
+        }
+
+        if (answer.Content.Headers.ContentLength == 0)
+        {
+            // A request is answered in its own answer: an empty one would leave the client waiting for one slipped in elsewhere.
+            if (filter.AnswersARequest)
+            {
+                Refuse(context, answer, envelope, "The server answered the list request with no answer.");
+            }
+
             return;
         }
 
@@ -85,15 +96,12 @@ internal sealed class ListFilterTransform(ToolPins pins) : ResponseTransform
     }
 
     /// <summary>
-    /// The filter of a list request's answer; or, for a GET that resumes a stream (<c>Last-Event-ID</c>), of the
-    /// answers it may replay, whichever list they carry.
+    /// The filter of a list request's answer; or, for a GET stream, of any list answer it carries (replayed on
+    /// resumption with <c>Last-Event-ID</c>, or slipped in by the server), whichever list that is.
     /// </summary>
     private static ListFilter? FilterOf(HttpContext context, McpRequestContext request, ToolPins pins) => request.Envelope is { } envelope
-        ? ListFilter.For(request.Server, request.Options, envelope.Method, request.Body?.Memory ?? default, context.User, pins)
-        : IsResumption(context.Request) ? ListFilter.ForReplay(request.Server, request.Options, context.User, pins) : null;
-
-    /// <summary>A GET that resumes a stream: the server may replay on it the answers of earlier requests.</summary>
-    internal static bool IsResumption(HttpRequest request) => HttpMethods.IsGet(request.Method) && request.Headers.ContainsKey(McpHeaders.LastEventId);
+        ? ListFilter.For(request.Server, request.Options, envelope.Method, envelope.Id, request.Body?.Memory ?? default, context.User, pins)
+        : HttpMethods.IsGet(context.Request.Method) ? ListFilter.ForStream(request.Server, request.Options, context.User, pins) : null;
 
     /// <summary>Answers the caller with a JSON-RPC error (502) in place of a list answer that cannot be filtered.</summary>
     private static void Refuse(ResponseTransformContext context, HttpResponseMessage answer, JsonRpcEnvelope? envelope, string message)
