@@ -34,6 +34,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 # The median of the numbers on stdin, one per line.
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+# The median of the space-separated numbers in $1 (a path's rounds).
+median_of() { tr ' ' '\n' <<<"$1" | grep . | median; }
+
 # CPU time (user + system, in clock ticks) the given processes have used so far; 0 for none.
 cpu_ticks() { local total=0 pid; for pid in "$@"; do total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat"))); done; echo "$total"; }
 

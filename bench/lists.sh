@@ -82,11 +82,11 @@ for c in $CONNECTIONS; do
     done
   done
   for path in "${paths[@]}"; do
-    rps[$path,$c]=$(tr ' ' '\n' <<<"${r_rps[$path]}" | grep . | median)
-    p50[$path,$c]=$(tr ' ' '\n' <<<"${r_p50[$path]}" | grep . | median)
-    p99[$path,$c]=$(tr ' ' '\n' <<<"${r_p99[$path]}" | grep . | median)
-    cpu[$path,$c]=$(tr ' ' '\n' <<<"${r_cpu[$path]}" | grep . | median)
-    bytes[$path,$c]=$(tr ' ' '\n' <<<"${r_bytes[$path]}" | grep . | median)
+    rps[$path,$c]=$(median_of "${r_rps[$path]}")
+    p50[$path,$c]=$(median_of "${r_p50[$path]}")
+    p99[$path,$c]=$(median_of "${r_p99[$path]}")
+    cpu[$path,$c]=$(median_of "${r_cpu[$path]}")
+    bytes[$path,$c]=$(median_of "${r_bytes[$path]}")
   done
 done
 

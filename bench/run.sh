@@ -141,11 +141,11 @@ for c in $CONNECTIONS; do
     done
   done
   for path in "${paths[@]}"; do
-    rps[$path,$c]=$(tr ' ' '\n' <<<"${round_rps[$path]}" | grep . | median)
-    p50[$path,$c]=$(tr ' ' '\n' <<<"${round_p50[$path]}" | grep . | median)
-    p99[$path,$c]=$(tr ' ' '\n' <<<"${round_p99[$path]}" | grep . | median)
-    proxy_cpu[$path,$c]=$(tr ' ' '\n' <<<"${round_proxy_cpu[$path]}" | grep . | median)
-    upstream_cpu[$path,$c]=$(tr ' ' '\n' <<<"${round_upstream_cpu[$path]}" | grep . | median)
+    rps[$path,$c]=$(median_of "${round_rps[$path]}")
+    p50[$path,$c]=$(median_of "${round_p50[$path]}")
+    p99[$path,$c]=$(median_of "${round_p99[$path]}")
+    proxy_cpu[$path,$c]=$(median_of "${round_proxy_cpu[$path]}")
+    upstream_cpu[$path,$c]=$(median_of "${round_upstream_cpu[$path]}")
   done
 done
 

@@ -1,6 +1,7 @@
 using Gateway.Transforms.Configuration;
 using Gateway.Transforms.Forwarding;
 using Gateway.Transforms.InboundAuth;
+using Gateway.Transforms.Pinning;
 using Gateway.Transforms.Pipeline;
 using Gateway.Transforms.Resilience;
 using Gateway.Transforms.Telemetry;
@@ -15,9 +16,16 @@ internal static class DashboardApi
     public static IEndpointRouteBuilder MapDashboardApi(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/api/v1/dashboard").RequireGatewayAdmin();
-        group.MapGet("/overview", (RoutesConfigStore routes, UpstreamAddresses addresses, McpMetrics metrics, DestinationCircuitBreakers breakers, TimeProvider time, ProcessStart start) =>
+        group.MapGet("/overview", async (RoutesConfigStore routes, UpstreamAddresses addresses, McpMetrics metrics, DestinationCircuitBreakers breakers, TimeProvider time,
+            ProcessStart start, ToolPins pins, CancellationToken cancellationToken) =>
         {
             var servers = routes.Current.Servers;
+            var held = 0;
+            foreach (var name in servers.Keys)
+            {
+                held += await HeldBackAsync(pins, name, cancellationToken).ConfigureAwait(false);
+            }
+
             var totals = servers.Keys.Select(metrics.TotalsOf).ToList();
             var circuits = breakers.All.Where(b => servers.ContainsKey(b.Server)).Select(b => b.State).ToList();
             return Results.Json(
@@ -32,12 +40,20 @@ internal static class DashboardApi
                     totals.Sum(t => t.RateLimited),
                     circuits.Count(c => c is CircuitState.Open or CircuitState.Isolated),
                     circuits.Count(c => c == CircuitState.HalfOpen),
+                    held,
                     Math.Round((time.GetUtcNow() - start.At).TotalSeconds, 1)),
                 GatewayJsonContext.Default.DashboardOverview);
         });
 
-        group.MapGet("/services/health", (RoutesConfigStore routes, UpstreamAddresses addresses, McpMetrics metrics, DestinationCircuitBreakers breakers, IProxyStateLookup state) =>
+        group.MapGet("/services/health", async (RoutesConfigStore routes, UpstreamAddresses addresses, McpMetrics metrics, DestinationCircuitBreakers breakers, IProxyStateLookup state,
+            ToolPins pins, CancellationToken cancellationToken) =>
         {
+            var held = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var name in routes.Current.Servers.Keys)
+            {
+                held[name] = await HeldBackAsync(pins, name, cancellationToken).ConfigureAwait(false);
+            }
+
             var services = routes.Current.Servers.Select(s =>
             {
                 state.TryGetCluster(s.Key, out var cluster);
@@ -49,13 +65,17 @@ internal static class DashboardApi
                     return new DashboardDestination(url, health.ActiveHealth, health.PassiveHealth, Describe(circuit));
                 });
                 return new DashboardService(s.Key, McpRouteMetadata.PathOf(s.Key), totals.Requests, totals.Failed, totals.SessionsStarted,
-                    totals.SessionsEnded, totals.OpenStreams, totals.RateLimited, [.. destinations]);
+                    totals.SessionsEnded, totals.OpenStreams, totals.RateLimited, held[s.Key], [.. destinations]);
             });
             return Results.Json<IReadOnlyList<DashboardService>>([.. services], GatewayJsonContext.Default.IReadOnlyListDashboardService);
         });
 
         return endpoints;
     }
+
+    /// <summary>The server's tools whose definition waits for approval (tool pinning).</summary>
+    private static async Task<int> HeldBackAsync(ToolPins pins, string server, CancellationToken cancellationToken) =>
+        (await pins.CurrentAsync(server, cancellationToken).ConfigureAwait(false)).Tools.Values.Count(t => t.Pending is not null);
 
     private static string Describe(CircuitState state) => state switch
     {

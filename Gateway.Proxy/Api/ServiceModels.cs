@@ -18,12 +18,12 @@ public sealed record DestinationProbe(string Url, bool Healthy, double LatencyMs
 /// <summary><c>GET /api/v1/dashboard/overview</c>: the gateway at a glance.</summary>
 public sealed record DashboardOverview(
     int Servers, int Destinations, long Requests, long Failed, long SessionsStarted, long SessionsEnded, long OpenStreams, long RateLimited,
-    int CircuitsOpen, int CircuitsHalfOpen, double UptimeSeconds);
+    int CircuitsOpen, int CircuitsHalfOpen, int ToolsHeldBack, double UptimeSeconds);
 
 /// <summary>One server in <c>GET /api/v1/dashboard/services/health</c>.</summary>
 public sealed record DashboardService(
     string Name, string Path, long Requests, long Failed, long SessionsStarted, long SessionsEnded, long OpenStreams, long RateLimited,
-    IReadOnlyList<DashboardDestination> Destinations);
+    int ToolsHeldBack, IReadOnlyList<DashboardDestination> Destinations);
 
 /// <summary>A destination's health as YARP's probes see it, and its circuit.</summary>
 public sealed record DashboardDestination(string Url, string ActiveHealth, string PassiveHealth, string Circuit);

@@ -30,6 +30,7 @@ public sealed class DashboardApiTests
         Assert.Equal(1, overview.GetProperty("sessionsStarted").GetInt64());
         Assert.True(overview.GetProperty("requests").GetInt64() >= 4);
         Assert.Equal(0, overview.GetProperty("circuitsOpen").GetInt32());
+        Assert.Equal(0, overview.GetProperty("toolsHeldBack").GetInt32());
         var demo = Assert.Single(services.EnumerateArray());
         Assert.Equal("demo", demo.GetProperty("name").GetString());
         Assert.Equal("/mcp/demo", demo.GetProperty("path").GetString());

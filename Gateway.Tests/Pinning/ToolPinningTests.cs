@@ -64,6 +64,8 @@ public sealed class ToolPinningTests(RedisServer redis)
         Assert.Equal("Returns its input.", echo.GetProperty("pending").GetProperty("oldDescription").GetString());
         Assert.Equal(["description"], echo.GetProperty("pending").GetProperty("changedPaths").EnumerateArray().Select(p => p.GetString()));
         var pending = echo.GetProperty("pending").GetProperty("pin").GetString();
+        Assert.Equal(1, (await gateway.Http.GetFromJsonAsync<JsonElement>("/api/v1/dashboard/overview", Ct)).GetProperty("toolsHeldBack").GetInt32());
+        Assert.Equal(1, (await gateway.Http.GetFromJsonAsync<JsonElement>("/api/v1/dashboard/services/health", Ct))[0].GetProperty("toolsHeldBack").GetInt32());
 
         using (var approved = await gateway.Http.PostAsync("/api/v1/services/demo/tools/echo/approve", null, Ct))
         {
