@@ -4,8 +4,9 @@
 #   2. an OCI base image of it with umoci, with the ASP.NET Core shared runtime this machine's SDK runs on;
 #   3. a registry on localhost:5000 (Debian's docker-registry), the base pushed to it with skopeo;
 #   4. dotnet publish -t:PublishContainer on that base, written as an OCI archive.
-# Output: deploy/image/out/mcp-gateway.tar (an OCI archive: podman load, skopeo copy oci-archive:..., kind load
-# image-archive). The base is cached in deploy/image/.cache and built again only when its inputs change.
+# Output: deploy/image/out/mcp-gateway.tar and mcp-gateway-node.tar (with Debian's nodejs and npm on a layer of its own,
+# for stdio servers run with npx), OCI archives: podman load, skopeo copy oci-archive:..., kind load image-archive.
+# The bases are cached in deploy/image/.cache and built again only when their inputs change.
 # Needs root (debootstrap) and the Debian packages debootstrap umoci skopeo docker-registry (installed when missing).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -30,15 +31,18 @@ key=$( { echo "$SUITE $MIRROR $PACKAGES $runtime"; cat "$0"; } | sha256sum | cut
 layout="$cache/oci"
 started=$SECONDS
 
-# 1 and 2: the base, unless this key's is there.
-if ! umoci ls --layout "$layout" 2>/dev/null | grep -qx "base-$key"; then
+# 1 and 2: the bases, unless this key's are there: the runtime, then Node.js on a layer of its own above it.
+if ! umoci ls --layout "$layout" 2>/dev/null | grep -qx "node-$key"; then
   rootfs="$cache/rootfs-$key"
   rm -rf "$rootfs" "$cache"/bundle
   debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$rootfs" "$MIRROR" >"$cache/debootstrap.log"
   chroot "$rootfs" groupadd --gid 1654 app
   chroot "$rootfs" useradd --uid 1654 --gid 1654 --create-home --shell /usr/sbin/nologin app
-  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/* "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* \
-    "$rootfs"/usr/share/info/* "$rootfs"/var/log/* "$rootfs"/root/.bash_history
+  clean() {
+    rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/* "$1"/usr/share/doc/* "$1"/usr/share/man/* \
+      "$1"/usr/share/info/* "$1"/var/log/* "$1"/root/.bash_history "$1"/root/.npm "$1"/etc/resolv.conf
+  }
+  clean "$rootfs"
 
   # The shared runtimes the gateway is published against, as Microsoft's aspnet image lays them out.
   mkdir -p "$rootfs/usr/share/dotnet/shared"
@@ -55,10 +59,20 @@ if ! umoci ls --layout "$layout" 2>/dev/null | grep -qx "base-$key"; then
     --config.env APP_UID=1654 --config.env ASPNETCORE_HTTP_PORTS=8080 --config.env DOTNET_RUNNING_IN_CONTAINER=true \
     --config.env DOTNET_VERSION="$runtime" --config.env ASPNET_VERSION="$runtime" \
     --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+  # npm does not install with debootstrap itself: apt-get in the root filesystem does it.
+  rm -rf "$cache/bundle"
+  umoci unpack --image "$layout:base-$key" "$cache/bundle" >/dev/null
+  cp /etc/resolv.conf "$cache/bundle/rootfs/etc/resolv.conf"
+  unshare --mount /bin/sh -c 'mount -t proc proc "$1/proc" && mount --rbind /dev "$1/dev" &&
+    chroot "$1" /bin/sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null"' \
+    sh "$cache/bundle/rootfs"
+  clean "$cache/bundle/rootfs"
+  umoci repack --image "$layout:node-$key" "$cache/bundle"
   umoci gc --layout "$layout"
   rm -rf "$rootfs" "$cache/bundle"
 fi
-echo "base image: $layout:base-$key ($((SECONDS - started)) s)"
+echo "base images: $layout:base-$key, node-$key ($((SECONDS - started)) s)"
 
 # 3: a registry on loopback for the SDK to pull the base from; named localhost, which the SDK reaches over HTTP.
 port=5000
@@ -74,10 +88,12 @@ docker-registry serve "$cache/registry.yml" >"$cache/registry.log" 2>&1 &
 registry_pid=$!
 trap 'kill $registry_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.1; done
-skopeo copy --quiet --dest-tls-verify=false "oci:$layout:base-$key" "docker://localhost:$port/mcp-gateway-base:$key"
-
-# 4: the gateway on it.
-dotnet publish Gateway.Proxy -c Release -v q -nologo -t:PublishContainer \
-  -p:ContainerBaseImage="localhost:$port/mcp-gateway-base:$key" -p:ContainerImageTag="$TAG" \
-  -p:ContainerArchiveOutputPath="$PWD/$out/mcp-gateway.tar" >/dev/null
-echo "image: $out/mcp-gateway.tar ($(du -h "$out/mcp-gateway.tar" | cut -f1), $((SECONDS - started)) s)"
+# 4: the gateway on each.
+for variant in base node; do
+  skopeo copy --quiet --dest-tls-verify=false "oci:$layout:$variant-$key" "docker://localhost:$port/mcp-gateway-$variant:$key"
+  name=mcp-gateway; [[ $variant == node ]] && name=mcp-gateway-node
+  dotnet publish Gateway.Proxy -c Release -v q -nologo -t:PublishContainer \
+    -p:ContainerBaseImage="localhost:$port/mcp-gateway-$variant:$key" -p:ContainerRepository="$name" -p:ContainerImageTag="$TAG" \
+    -p:ContainerArchiveOutputPath="$PWD/$out/$name.tar" >/dev/null
+  echo "image: $out/$name.tar ($(du -h "$out/$name.tar" | cut -f1), $((SECONDS - started)) s)"
+done

@@ -4,7 +4,8 @@
 # namespaces (the host's network, so it is reached on loopback). For a try-out and the tests; in production use an
 # engine (podman load / docker load / kind load image-archive).
 #   deploy/image/run.sh <image.tar> <routes.yaml> <port> [<work dir>]
-# The routes file is copied to /config/routes.yaml; the gateway listens on 0.0.0.0:<port>.
+# The routes file is copied to /config/routes.yaml; the gateway listens on 0.0.0.0:<port>. RUN_COPY=<dir>:<path>
+# copies a directory of the host into the image's root filesystem first (e.g. an installed stdio server).
 set -euo pipefail
 archive=$1; routes=$2; port=$3
 work=${4:-$(mktemp -d)}
@@ -13,6 +14,10 @@ skopeo copy --quiet "oci-archive:$archive" "oci:$work/oci:gateway"
 umoci unpack --image "$work/oci:gateway" "$work/bundle" >/dev/null
 rootfs="$work/bundle/rootfs"
 install -D -m 0644 "$routes" "$rootfs/config/routes.yaml"
+if [[ -n "${RUN_COPY:-}" ]]; then
+  mkdir -p "$rootfs/${RUN_COPY#*:}"
+  cp -a "${RUN_COPY%%:*}"/. "$rootfs/${RUN_COPY#*:}/"
+fi
 
 # The image's own process: its arguments, environment and working directory, from the runtime bundle umoci wrote.
 mapfile -t args < <(python3 -c 'import json,sys; [print(a) for a in json.load(open(sys.argv[1]))["process"]["args"]]' "$work/bundle/config.json")
