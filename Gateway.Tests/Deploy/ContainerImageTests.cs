@@ -46,6 +46,8 @@ public sealed class ContainerImageTests
         Assert.False(Directory.Exists(Path.Combine(rootfs, "usr", "share", "dotnet", "sdk")));
         Assert.True(File.Exists(Path.Combine(rootfs, "app", "Gateway.Proxy.dll")));
         Assert.False(File.Exists(Path.Combine(rootfs, "usr", "bin", "node")));
+        var labels = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(work, "bundle", "config.json"), Ct)).RootElement.GetProperty("annotations");
+        Assert.Equal("mcp-gateway", labels.GetProperty("org.opencontainers.image.title").GetString());
 
         // The node variant runs a stdio server inside, with its Node.js (the server's package copied in, as a volume would bring it).
         var everything = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(StdioCommand.Everything.Args[0]))))!;
