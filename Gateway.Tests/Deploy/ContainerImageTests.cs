@@ -8,8 +8,9 @@ namespace Gateway.Tests.Deploy;
 
 /// <summary>
 /// The OCI image as <c>deploy/image/build.sh</c> builds it from Debian packages (no container engine), run with
-/// <c>deploy/image/run.sh</c> (its entrypoint, environment and user, chrooted into its root filesystem): healthy,
-/// proxying to an upstream outside it, not root, and free of what an image should not carry.
+/// <c>deploy/image/run.sh</c> (its entrypoint, environment and user, chrooted into its root filesystem, read-only but
+/// for /tmp and the user's home): healthy, proxying to an upstream outside it, not root, and free of what an image
+/// should not carry.
 /// </summary>
 [Collection(ContainerImageGroup.Name)]
 public sealed class ContainerImageTests
@@ -38,6 +39,10 @@ public sealed class ContainerImageTests
             // The gateway's process, as the host sees it: the image's user.
             var gateway = Process.GetProcessesByName("dotnet").Single(p => File.ReadAllText($"/proc/{p.Id}/cmdline").Contains("/app/Gateway.Proxy.dll", StringComparison.Ordinal));
             Assert.Contains(File.ReadAllLines($"/proc/{gateway.Id}/status"), l => l.StartsWith("Uid:\t1654\t", StringComparison.Ordinal));
+
+            // Its root filesystem is read-only (mountinfo: the 5th field is the mount point, the 6th its options).
+            var root = File.ReadAllLines($"/proc/{gateway.Id}/mountinfo").Select(l => l.Split(' ')).Single(f => f[4] == "/");
+            Assert.StartsWith("ro", root[5], StringComparison.Ordinal);
         }
 
         var rootfs = Path.Combine(work, "bundle", "rootfs");
