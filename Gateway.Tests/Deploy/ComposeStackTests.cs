@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Gateway.Tests.Infrastructure;
 using Gateway.Transforms.Configuration;
 using Gateway.Transforms.UpstreamTokens;
@@ -54,15 +53,9 @@ public sealed class ComposeStackTests
     {
         var promtool = new[] { "/usr/bin/promtool", Path.Combine(RepositoryPaths.Root, ".tools", "usr", "bin", "promtool") }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("promtool is missing. .ci/run unpacks Debian's prometheus package into .tools/ for it.");
-        using var process = Process.Start(new ProcessStartInfo(promtool, ["check", "config", Path.Combine(Compose, "prometheus.yml")])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var output = await process.StandardOutput.ReadToEndAsync(Ct) + await process.StandardError.ReadToEndAsync(Ct);
-        await process.WaitForExitAsync(Ct);
+        var (exitCode, output) = await ChildProcess.RunAsync(promtool, ["check", "config", Path.Combine(Compose, "prometheus.yml")], TimeSpan.FromSeconds(60));
 
-        Assert.True(process.ExitCode == 0, output);
+        Assert.True(exitCode == 0, output);
         Assert.Contains("SUCCESS", output, StringComparison.Ordinal);
     }
 }

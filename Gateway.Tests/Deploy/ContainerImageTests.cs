@@ -25,7 +25,7 @@ public sealed class ContainerImageTests
         Assert.SkipWhen(Environment.UserName != "root", "The image is built with debootstrap and run with chroot, which need root (.ci/run is root).");
         Assert.SkipWhen(!File.Exists("/usr/sbin/debootstrap"), "debootstrap is not installed (.ci/run installs it with umoci, skopeo and docker-registry).");
 
-        var (built, buildLog) = await RunAsync("bash", [Path.Combine(Image, "build.sh")], TimeSpan.FromMinutes(10));
+        var (built, buildLog) = await ChildProcess.RunAsync("bash", [Path.Combine(Image, "build.sh")], TimeSpan.FromMinutes(10));
         Assert.True(built == 0, buildLog);
         var archive = Path.Combine(Image, "out", "mcp-gateway.tar");
         TestContext.Current.SendDiagnosticMessage($"image: {new FileInfo(archive).Length / 1024 / 1024} MB archive; {buildLog.Trim()}");
@@ -120,21 +120,6 @@ public sealed class ContainerImageTests
             Http.Dispose();
             Process.Dispose();
         }
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string program, string[] args, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = new ChildProcess(Process.Start(start)!);
-        var output = process.Process.StandardOutput.ReadToEndAsync(Ct);
-        var errors = process.Process.StandardError.ReadToEndAsync(Ct);
-        await process.Process.WaitForExitAsync(Ct).WaitAsync(timeout, Ct);
-        return (process.Process.ExitCode, await output + await errors);
     }
 }
 

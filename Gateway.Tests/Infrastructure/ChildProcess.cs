@@ -23,6 +23,23 @@ public sealed class ChildProcess(Process process) : IDisposable
         return new ChildProcess(process);
     }
 
+    /// <summary>Runs <paramref name="program"/> to its end (killed after <paramref name="timeout"/>): its exit code, and its output then its errors.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(string program, IEnumerable<string> args, TimeSpan timeout)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var ct = TestContext.Current.CancellationToken;
+        using var process = new ChildProcess(Process.Start(start)!);
+        var output = process.Process.StandardOutput.ReadToEndAsync(ct);
+        var errors = process.Process.StandardError.ReadToEndAsync(ct);
+        await process.Process.WaitForExitAsync(ct).WaitAsync(timeout, ct);
+        return (process.Process.ExitCode, await output + await errors);
+    }
+
     public void Dispose()
     {
         if (!Process.HasExited)

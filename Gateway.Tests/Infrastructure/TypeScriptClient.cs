@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Gateway.Tests.Infrastructure;
 
 /// <summary>
@@ -8,23 +6,11 @@ namespace Gateway.Tests.Infrastructure;
 /// </summary>
 public static class TypeScriptClient
 {
-    public static async Task<(int ExitCode, string Output)> RunAsync(Uri endpoint, string? token = null)
+    public static Task<(int ExitCode, string Output)> RunAsync(Uri endpoint, string? token = null)
     {
         var script = NpmFixture.Ensure("ts-client", "client.mjs");
         NpmFixture.Ensure("ts-client", Path.Combine("node_modules", "@modelcontextprotocol", "sdk", "package.json"));
-        var start = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(script);
-        start.ArgumentList.Add(endpoint.ToString());
-        if (token is not null)
-        {
-            start.ArgumentList.Add(token);
-        }
-
-        var ct = TestContext.Current.CancellationToken;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(ct);
-        var errors = process.StandardError.ReadToEndAsync(ct);
-        await process.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(60), ct);
-        return (process.ExitCode, await output + await errors);
+        string[] args = token is null ? [script, endpoint.ToString()] : [script, endpoint.ToString(), token];
+        return ChildProcess.RunAsync("node", args, TimeSpan.FromSeconds(60));
     }
 }
