@@ -73,9 +73,9 @@ internal static class DashboardApi
         return endpoints;
     }
 
-    /// <summary>The server's tools whose definition waits for approval (tool pinning).</summary>
+    /// <summary>The server's tools whose definition waits for approval (tool pinning), from this replica's copy: a poll does not read the store.</summary>
     private static async Task<int> HeldBackAsync(ToolPins pins, string server, CancellationToken cancellationToken) =>
-        (await pins.CurrentAsync(server, cancellationToken).ConfigureAwait(false)).Tools.Values.Count(t => t.Pending is not null);
+        (await pins.PinsAsync(server, cancellationToken).ConfigureAwait(false)).Tools.Values.Count(t => t.Pending is not null);
 
     private static string Describe(CircuitState state) => state switch
     {

@@ -242,8 +242,8 @@ internal sealed class ToolPins : IDisposable
     private static async ValueTask<string?> RefusalOfAsync(ValueTask<ServerToolPins> pins, ToolPinningOptions options, string tool) =>
         RefusalOf(await pins.ConfigureAwait(false), options, tool);
 
-    /// <summary>The server's pins: this replica's copy, read from the store first when it is stale.</summary>
-    private ValueTask<ServerToolPins> PinsAsync(string server, CancellationToken cancellationToken) =>
+    /// <summary>The server's pins: this replica's copy (kept fresh by the store's announcements), read from the store first when it is stale.</summary>
+    public ValueTask<ServerToolPins> PinsAsync(string server, CancellationToken cancellationToken) =>
         _servers.TryGetValue(server, out var entry) && entry.Pins is { } pins && !entry.NeedsReading(_time)
             ? ValueTask.FromResult(pins)
             : ReadUnderGateAsync(server, cancellationToken);
