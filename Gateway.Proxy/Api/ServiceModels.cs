@@ -3,13 +3,13 @@ using System.Text.Json.Serialization;
 
 namespace Gateway.Proxy.Api;
 
-/// <summary>A configured server as the services API shows it.</summary>
-public sealed record ServiceInfo(string Name, string Path, string Transport, string LoadBalancing, IReadOnlyList<DestinationInfo> Destinations);
+/// <summary>A configured server as the services API shows it; a virtual server has members instead of destinations.</summary>
+public sealed record ServiceInfo(string Name, string Path, string Transport, string LoadBalancing, IReadOnlyList<DestinationInfo> Destinations, IReadOnlyList<string> Members);
 
 /// <summary>A destination and what YARP's health checks last concluded about it.</summary>
 public sealed record DestinationInfo(string Url, string ActiveHealth, string PassiveHealth);
 
-/// <summary>The outcome of a live MCP probe of a server's destinations.</summary>
+/// <summary>The outcome of a live MCP probe of a server's destinations (a virtual server's: its members').</summary>
 public sealed record ServiceHealth(string Name, string Status, IReadOnlyList<DestinationProbe> Destinations);
 
 /// <summary>One destination's probe: an MCP handshake and a ping.</summary>

@@ -29,7 +29,11 @@ internal static class ServicesApi
                 return UnknownService(id);
             }
 
-            var probes = await Task.WhenAll(addresses.Of(id, server).Select(url => probe.ProbeAsync(server, url, cancellationToken))).ConfigureAwait(false);
+            // A virtual server is as healthy as its members: each of their destinations is probed.
+            var targets = server.Transport == McpTransport.Virtual
+                ? server.Members.Where(routes.Current.Servers.ContainsKey).SelectMany(m => addresses.Of(m, routes.Current.Servers[m]).Select(url => (Server: routes.Current.Servers[m], Url: url)))
+                : addresses.Of(id, server).Select(url => (Server: server, Url: url));
+            var probes = await Task.WhenAll(targets.Select(t => probe.ProbeAsync(t.Server, t.Url, cancellationToken))).ConfigureAwait(false);
             var healthy = probes.Count(p => p.Healthy);
             var status = healthy == probes.Length ? "healthy" : healthy > 0 ? "degraded" : "unhealthy";
             return Results.Json(new ServiceHealth(id, status, probes), GatewayJsonContext.Default.ServiceHealth,
@@ -46,7 +50,7 @@ internal static class ServicesApi
     {
         state.TryGetCluster(name, out var cluster);
         return new ServiceInfo(name, McpRouteMetadata.PathOf(name), ConfigurationReader.NameOf(server.Transport), server.LoadBalancing,
-            [.. addresses.Of(name, server).Select(url => DescribeDestination(url, cluster))]);
+            [.. addresses.Of(name, server).Select(url => DescribeDestination(url, cluster))], server.Members);
     }
 
     internal static DestinationInfo DescribeDestination(string url, ClusterState? cluster)

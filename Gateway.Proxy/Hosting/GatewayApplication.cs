@@ -1,6 +1,7 @@
 using Gateway.StdioBridge.Hosting;
 using Gateway.Transforms.Configuration;
 using Gateway.Transforms.Forwarding;
+using Gateway.Transforms.VirtualServers;
 
 namespace Gateway.Proxy.Hosting;
 
@@ -24,10 +25,9 @@ public static class GatewayApplication
         // from; a relative routes path is still taken from the current directory, as a user typing it expects.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         var settings = GatewayHostSettings.From(builder.Configuration, Environment.CurrentDirectory);
-        if (settings.Urls is not null)
-        {
-            builder.WebHost.UseUrls(settings.Urls);
-        }
+        // Beside the gateway's own address, the socket through which virtual servers call their members.
+        var members = new MemberCallEndpoint();
+        builder.WebHost.UseUrls(string.Join(';', settings.Urls ?? builder.Configuration["urls"], members.ListenUrl));
 
         var loggingProblems = BridgeLoggingVariables.Apply(builder);
         AppContext.SetSwitch(RejectBareLineFeedsSwitch, true);
@@ -41,7 +41,7 @@ public static class GatewayApplication
         AddRoutesFile(builder.Configuration, routesFile);
         var configuration = RoutesLoader.Load(builder.Configuration, out var errors) ?? throw new InvalidRoutesException(routesFile.Path, errors);
 
-        builder.Services.AddMcpGateway(routesFile, configuration);
+        builder.Services.AddMcpGateway(routesFile, configuration, members);
         builder.Services.AddGatewayTelemetry(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         configure?.Invoke(builder);
         var app = builder.Build();

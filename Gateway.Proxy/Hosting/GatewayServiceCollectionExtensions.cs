@@ -10,6 +10,7 @@ using Gateway.Transforms.Limits;
 using Gateway.Transforms.Redis;
 using Gateway.Transforms.Resilience;
 using Gateway.Transforms.Shutdown;
+using Gateway.Transforms.VirtualServers;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Configuration;
@@ -24,7 +25,7 @@ public static class GatewayServiceCollectionExtensions
     // The in-process bridge listens on loopback only, on a port the OS picks; the proxy routes learn it at start-up.
     private const string StdioBridgeUrl = "http://127.0.0.1:0";
 
-    public static IServiceCollection AddMcpGateway(this IServiceCollection services, RoutesFile routesFile, GatewayConfiguration configuration)
+    public static IServiceCollection AddMcpGateway(this IServiceCollection services, RoutesFile routesFile, GatewayConfiguration configuration, MemberCallEndpoint members)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
@@ -44,6 +45,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton(_ => redis);
         services.AddMcpSessionKeyRing(startup.DataProtection, redis);
         services.AddToolPins(startup, redis);
+        services.AddVirtualServers(startup, redis, members);
 
         services.AddSingleton<IStdioServerCatalog, RoutesStdioCatalog>();
         services.AddSingleton(sp => StdioBridgeHost.Create(

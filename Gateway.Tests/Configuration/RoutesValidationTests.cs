@@ -286,7 +286,7 @@ public sealed class RoutesValidationTests
 
         string[] expected =
         [
-            "servers.demo.transport: 'carrier-pigeon' is not one of: http, stdio.",
+            "servers.demo.transport: 'carrier-pigeon' is not one of: http, stdio, virtual.",
             "servers.demo.maxRequestBodyBytes: 'lots' is not a whole number.",
             "servers.demo.healthCheck.enabled: 'sometimes' is not true or false.",
             "servers.demo.circuitBreaker.failureRatio: 'half' is not a number, e.g. 0.5.",
@@ -364,6 +364,49 @@ public sealed class RoutesValidationTests
 
         var error = Assert.Single(errors);
         Assert.StartsWith("gateway.trustedProxies[2]: 'proxy.internal' is neither an IP address nor a network.", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void VirtualServer_MembersMustExist_NotBeVirtual_AndBeNamedOnce()
+    {
+        var errors = Load("""
+            servers:
+              github: { destinations: [ { url: 'http://127.0.0.1:1/mcp' } ] }
+              my__files: { destinations: [ { url: 'http://127.0.0.1:2/mcp' } ] }
+              inner: { transport: virtual, members: [ github ] }
+              work:
+                transport: virtual
+                members: [ github, nothere, inner, GitHub, my__files ]
+                destinations: [ { url: 'http://127.0.0.1:3/mcp' } ]
+                tools: { deny: ['delete_*'] }
+              solo: { members: [ github ] }
+              empty: { transport: virtual }
+            """);
+
+        Assert.Contains(errors, e => e.StartsWith("servers.work.members[1]: 'nothere' is not a configured server. Add 'servers.nothere', or remove it from the members.", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("servers.work.members[2]: 'inner' is a virtual server itself.", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("servers.work.members[3]: 'GitHub' is named twice.", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("servers.work.members[4]: 'my__files' contains '__'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("servers.work.destinations: a virtual server has no destinations of its own", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("servers.work.tools: a virtual server has no tools of its own: set the lists on the members", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("servers.solo.members: only a 'transport: virtual' server has members.", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("servers.empty.members: a virtual server serves other servers as one.", StringComparison.Ordinal));
+        Assert.DoesNotContain(errors, e => e.StartsWith("servers.inner", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void VirtualServer_WithUnchangedNames_MayHaveMembersWithTheSeparator()
+    {
+        var configuration = RoutesLoader.Load(Configuration("""
+            servers:
+              my__files: { destinations: [ { url: 'http://127.0.0.1:2/mcp' } ] }
+              work: { transport: virtual, members: [ my__files ], toolNames: unchanged, memberTimeout: '00:00:02' }
+            """), out var errors);
+
+        Assert.Empty(errors);
+        var work = configuration!.Routes.Servers["work"];
+        Assert.Equal(Gateway.Transforms.VirtualServers.ToolNaming.Unchanged, work.ToolNames);
+        Assert.Equal(TimeSpan.FromSeconds(2), work.MemberTimeout);
     }
 
     private static IReadOnlyList<string> Load(string yaml)

@@ -54,6 +54,20 @@ public sealed class RoutesYaml
         return this;
     }
 
+    /// <summary>Adds a virtual server of <paramref name="members"/>; each of <paramref name="extraLines"/> is a YAML line under it.</summary>
+    public RoutesYaml VirtualServer(string name, IEnumerable<string> members, params string[] extraLines)
+    {
+        _servers.AppendLine($"  {name}:");
+        _servers.AppendLine("    transport: virtual");
+        _servers.AppendLine($"    members: [{string.Join(", ", members)}]");
+        foreach (var line in extraLines)
+        {
+            _servers.AppendLine("    " + line);
+        }
+
+        return this;
+    }
+
     /// <summary>Adds lines under <c>gateway:</c>.</summary>
     public RoutesYaml Gateway(params string[] lines)
     {

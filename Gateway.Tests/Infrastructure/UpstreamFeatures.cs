@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Text.Json.Nodes;
 using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
 namespace Gateway.Tests.Infrastructure;
@@ -28,6 +29,22 @@ public sealed class UpstreamTools(UpstreamIdentity identity)
     {
         await gate.Released.WaitAsync(cancellationToken);
         return "released";
+    }
+
+    [McpServerTool(Name = "ask"), Description("Asks the client for a name (elicitation), then greets it.")]
+    public static async Task<string> Ask(McpServer server, CancellationToken cancellationToken)
+    {
+        var answer = await server.ElicitAsync(
+            new ElicitRequestParams
+            {
+                Message = "Your name?",
+                RequestedSchema = new ElicitRequestParams.RequestSchema
+                {
+                    Properties = new Dictionary<string, ElicitRequestParams.PrimitiveSchemaDefinition> { ["name"] = new ElicitRequestParams.StringSchema() },
+                },
+            },
+            cancellationToken);
+        return answer.Action == "accept" && answer.Content?.TryGetValue("name", out var name) == true ? $"Hello, {name.GetString()}!" : answer.Action;
     }
 
     public const string PushedNotification = "notifications/test/pushed";

@@ -8,6 +8,7 @@ using Gateway.Transforms.Policy;
 using Gateway.Transforms.Resilience;
 using Gateway.Transforms.Telemetry;
 using Gateway.Transforms.UpstreamTokens;
+using Gateway.Transforms.VirtualServers;
 
 namespace Gateway.Transforms.Configuration;
 
@@ -70,6 +71,15 @@ public sealed record McpServerOptions
 
     /// <summary>What the gateway presents to this server's upstream.</summary>
     public UpstreamAuthOptions UpstreamAuth { get; init; } = new();
+
+    /// <summary>The servers a <c>virtual</c> server serves as one, each through its own route's machinery.</summary>
+    public IReadOnlyList<string> Members { get; init; } = [];
+
+    /// <summary>How a <c>virtual</c> server names its members' tools and prompts.</summary>
+    public ToolNaming ToolNames { get; init; } = ToolNaming.Prefixed;
+
+    /// <summary>How long a <c>virtual</c> server waits on a member for its session and lists before leaving it out.</summary>
+    public TimeSpan MemberTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>How the gateway reaches a server: <c>servers.&lt;name&gt;.transport</c>.</summary>
@@ -82,4 +92,8 @@ public enum McpTransport
     /// <summary>A local program the gateway runs behind its bridge.</summary>
     [EnumMember(Value = "stdio")]
     Stdio,
+
+    /// <summary>Other configured servers (<c>members</c>), served as one MCP server by the gateway itself.</summary>
+    [EnumMember(Value = "virtual")]
+    Virtual,
 }

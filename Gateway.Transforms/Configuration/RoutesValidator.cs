@@ -10,6 +10,7 @@ using Gateway.Transforms.Resilience;
 using Gateway.Transforms.Sessions;
 using Gateway.Transforms.Shutdown;
 using Gateway.Transforms.UpstreamTokens;
+using Gateway.Transforms.VirtualServers;
 
 namespace Gateway.Transforms.Configuration;
 
@@ -52,13 +53,13 @@ internal static partial class RoutesValidator
 
         foreach (var (name, server) in routes.Servers)
         {
-            ValidateServer($"servers.{name}", name, server, routes.Gateway, startup, errors);
+            ValidateServer($"servers.{name}", name, server, routes.Servers, routes.Gateway, startup, errors);
         }
 
         return errors;
     }
 
-    private static void ValidateServer(string key, string name, McpServerOptions server, GatewayOptions gateway, StartupOptions startup, List<string> errors)
+    private static void ValidateServer(string key, string name, McpServerOptions server, IReadOnlyDictionary<string, McpServerOptions> servers, GatewayOptions gateway, StartupOptions startup, List<string> errors)
     {
         if (!ServerNamePattern().IsMatch(name))
         {
@@ -80,6 +81,8 @@ internal static partial class RoutesValidator
                 StdioServerOptionsValidator.Validate($"{key}.stdio", server.Stdio, errors);
                 break;
         }
+
+        VirtualServerValidator.ValidateServer(key, server, servers, errors);
 
         ForwardingValidator.ValidateServer(key, server, errors);
         GuardValidator.ValidateServer(key, server, errors);

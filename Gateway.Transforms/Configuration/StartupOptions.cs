@@ -38,6 +38,10 @@ public sealed record StartupOptions
     /// <summary>Where the pins of tool definitions are kept.</summary>
     public ToolPinStoreOptions ToolPins { get; init; } = new();
 
+    /// <summary>The Redis the replicas already share, for shared state of any feature that names none of its own.</summary>
+    public string? SharedRedis =>
+        new[] { DataProtection.Redis, TokenCache.Redis, RateLimiting.Redis, ToolPins.Redis }.FirstOrDefault(r => !string.IsNullOrWhiteSpace(r));
+
     /// <summary>Where rate-limit counters are shared between replicas.</summary>
     public RateLimitingOptions RateLimiting { get; init; } = new();
 }

@@ -35,7 +35,8 @@ internal sealed class McpProxyConfigProvider : IProxyConfigProvider
     {
         var routes = new List<RouteConfig>(options.Servers.Count);
         var clusters = new List<ClusterConfig>(options.Servers.Count);
-        foreach (var (name, server) in options.Servers)
+        // A virtual server is served by the gateway itself (VirtualServers/), not forwarded.
+        foreach (var (name, server) in options.Servers.Where(s => s.Value.Transport != McpTransport.Virtual))
         {
             routes.Add(new RouteConfig
             {

@@ -126,6 +126,12 @@ public static class GatewayAuthenticationExtensions
     private static IEnumerable<string> AcceptedAudiences(AuthOptions auth, HttpRequest http, McpRequestContext request)
     {
         yield return McpResources.AudienceOf(http, request.Server, request.Options, request.Gateway, auth);
+        if (request.Via?.Audience is { } virtualServerAudience)
+        {
+            // The virtual server accepted the token for itself and calls its member with it.
+            yield return virtualServerAudience;
+        }
+
         if (auth.Entra?.ClientId is { } clientId && auth.Audience is null)
         {
             // Entra writes the app registration into "aud": its client id (v2 tokens) or App ID URI (v1).

@@ -29,9 +29,9 @@ public static class ToolPinsExtensions
         ? "Redis " + RedisCircuit.ConnectionOptions(redis).EndPoints.FirstOrDefault()
         : FileOf(startup);
 
-    // The Redis the gateway already shares between replicas: pins are shared state of the same kind.
+    // Their own Redis, else the one the gateway already shares between replicas: pins are shared state of the same kind.
     private static string? RedisOf(StartupOptions startup) =>
-        new[] { startup.ToolPins.Redis, startup.DataProtection.Redis, startup.TokenCache.Redis, startup.RateLimiting.Redis }.FirstOrDefault(r => !string.IsNullOrWhiteSpace(r));
+        string.IsNullOrWhiteSpace(startup.ToolPins.Redis) ? startup.SharedRedis : startup.ToolPins.Redis;
 
     private static string FileOf(StartupOptions startup) =>
         startup.ToolPins.File ?? Path.Combine(startup.DataProtection.KeysDirectory ?? DefaultKeyRingDirectory(), "tool-pins.json");

@@ -8,8 +8,11 @@ using Gateway.Transforms.Resilience;
 using Gateway.Transforms.Sessions;
 using Gateway.Transforms.Streaming;
 using Gateway.Transforms.Telemetry;
+using Gateway.Transforms.VirtualServers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
@@ -30,6 +33,7 @@ public static class McpPipeline
     private const string OriginalForHeader = "X-Original-For";
     private const string OriginalProtoHeader = "X-Original-Proto";
     private const string McpMethods = "POST, GET, DELETE";
+    private static readonly string[] McpMethodList = [HttpMethods.Post, HttpMethods.Get, HttpMethods.Delete];
 
     /// <summary>Serves every configured server at <c>/mcp/&lt;name&gt;</c>, and a JSON-RPC 404 for any other name there.</summary>
     public static WebApplication MapMcpServers(this WebApplication app)
@@ -44,24 +48,32 @@ public static class McpPipeline
         app.UseAuthentication();                          // the bearer token, for the server's audience (InboundAuth)
         app.UseMiddleware<McpCallerMiddleware>();         // who is calling, once
         app.UseAuthorization();                           // the server's scopes and roles; 401/403 with the challenge
+        app.UseVirtualServerSteps();                      // a virtual server's own requests: the guard and its rate limits (VirtualServers/)
 
-        // 2. Endpoints: configured servers are literal routes of MCP's methods and win; anything else under /mcp/ is an
-        // unknown server, or a method MCP does not use.
-        app.Map("/mcp/{**server}", (HttpContext context, string? server, RoutesConfigStore routes) =>
-        {
-            if (server is not null && routes.Current.Servers.ContainsKey(server))
-            {
-                context.Response.Headers.Allow = McpMethods;
-                return JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status405MethodNotAllowed, JsonRpcErrorCodes.InvalidRequest,
-                    $"{EchoedText.Of(context.Request.Method, MaxEchoedNameLength)} is not a method of MCP's HTTP transport: use {McpMethods}.");
-            }
-
-            return JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status404NotFound, JsonRpcErrorCodes.UnknownServer,
-                $"Unknown MCP server '{EchoedText.Of(server, MaxEchoedNameLength)}'. GET /api/v1/services lists the servers this gateway serves.");
-        })
-            .RequireCors(McpCorsPolicyProvider.PolicyName); // so that a browser client can read why
+        // 2. Endpoints: configured servers are literal routes of MCP's methods and win; then the virtual servers, which the
+        // gateway serves itself with the C# SDK; anything else under /mcp/ is an unknown server, or a method MCP does not use.
+        app.MapVirtualServers(app.Services.GetRequiredService<RoutesConfigStore>().Startup.Auth is not null);
+        app.Map("/mcp/{**server}", NotAServerMethod).RequireCors(McpCorsPolicyProvider.PolicyName); // so that a browser client can read why
+        // The virtual servers' endpoints are of MCP's methods, and routing sends a preflight for one of those only to
+        // endpoints of that method: so that CORS answers it at any /mcp/ path, unknown servers' too, so is this one.
+        app.MapMethods("/mcp/{**server}", McpMethodList, NotAServerMethod)
+            .WithMetadata(new HttpMethodMetadata(McpMethodList, acceptCorsPreflight: true))
+            .RequireCors(McpCorsPolicyProvider.PolicyName);
         app.MapReverseProxy(UseProxySteps);
         return app;
+    }
+
+    private static Task NotAServerMethod(HttpContext context, string? server, RoutesConfigStore routes)
+    {
+        if (server is not null && routes.Current.Servers.ContainsKey(server))
+        {
+            context.Response.Headers.Allow = McpMethods;
+            return JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status405MethodNotAllowed, JsonRpcErrorCodes.InvalidRequest,
+                $"{EchoedText.Of(context.Request.Method, MaxEchoedNameLength)} is not a method of MCP's HTTP transport: use {McpMethods}.");
+        }
+
+        return JsonRpcErrorResponse.WriteAsync(context.Response, StatusCodes.Status404NotFound, JsonRpcErrorCodes.UnknownServer,
+            $"Unknown MCP server '{EchoedText.Of(server, MaxEchoedNameLength)}'. GET /api/v1/services lists the servers this gateway serves.");
     }
 
     /// <summary>3. YARP's proxy pipeline, for a request of a configured server.</summary>
@@ -93,6 +105,7 @@ public static class McpPipeline
         context.AddRequestHeaderRemove(RealIpHeader);
         context.AddRequestHeaderRemove(OriginalForHeader);
         context.AddRequestHeaderRemove(OriginalProtoHeader);
+        context.AddRequestHeaderRemove(MemberCallEndpoint.TicketHeader);
         context.RequestTransforms.Add(transforms.ConnectionNominatedRequest);
         context.RequestTransforms.Add(transforms.StaticHeaders);  // servers.<name>.headers, after the caller's own were removed
         context.RequestTransforms.Add(transforms.UpstreamToken);  // upstreamAuth; when no token can be had, answers the caller

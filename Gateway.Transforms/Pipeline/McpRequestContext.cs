@@ -6,6 +6,7 @@ using Gateway.Transforms.Configuration;
 using Gateway.Transforms.Guard;
 using Gateway.Transforms.InboundAuth;
 using Gateway.Transforms.Sessions;
+using Gateway.Transforms.VirtualServers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -77,6 +78,9 @@ internal sealed class McpRequestContext(string server, McpServerOptions options,
 
     /// <summary>The rule of the server's lists that refused the request (<c>tools.deny 'delete_*'</c>), for the audit log; null otherwise.</summary>
     public string? PolicyRule { get; internal set; }
+
+    /// <summary>The virtual server whose session sent this request to its member; null for a client's own request.</summary>
+    public MemberCallTicket? Via { get; init; }
 
     /// <summary>The JSON-RPC error code of the gateway's own answer; 0 when the gateway did not answer itself.</summary>
     public int GatewayErrorCode { get; internal set; }

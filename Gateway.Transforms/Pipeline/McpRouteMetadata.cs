@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Transforms.Pipeline;
@@ -13,6 +14,14 @@ public static class McpRouteMetadata
     public static string PathOf(string server) => "/mcp/" + server;
 
     /// <summary>The server whose route the request matched, or null for other endpoints; usable before the proxy pipeline.</summary>
-    public static string? ServerOf(HttpContext context) =>
-        context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.Metadata?.GetValueOrDefault(Server);
+    public static string? ServerOf(HttpContext context)
+    {
+        var metadata = context.GetEndpoint()?.Metadata;
+        return metadata?.GetMetadata<VirtualServerEndpointMetadata>() is not null
+            ? context.GetRouteValue("server") as string
+            : metadata?.GetMetadata<RouteModel>()?.Config.Metadata?.GetValueOrDefault(Server);
+    }
 }
+
+/// <summary>Marks the endpoints of the virtual servers, whose name is the route's <c>server</c> value.</summary>
+public sealed class VirtualServerEndpointMetadata;

@@ -72,11 +72,16 @@ internal static class AuditRecord
     /// <summary>The log event id of a tool definition's change.</summary>
     public const int ToolChange = 2;
 
+    /// <summary>The log event id of a request a virtual server sent one of its members.</summary>
+    public const int MemberRequest = 3;
+
     private static readonly string[] RequestFields =
     [
         "Sequence", "Instance", "Server", "HttpMethod", "McpMethod", "Target", "Status", "ErrorCode", "Rule", "DurationMs",
         "Issuer", "Subject", "Client", "Session", "RequestBytes", "ResponseBytes", "Arguments",
     ];
+
+    private static readonly string[] MemberRequestFields = [.. RequestFields, "Via"];
 
     private static readonly string[] ToolChangeFields =
     [
@@ -88,6 +93,7 @@ internal static class AuditRecord
     public static string[]? FieldsOf(int eventId) => eventId switch
     {
         Request => RequestFields,
+        MemberRequest => MemberRequestFields,
         ToolChange => ToolChangeFields,
         _ => null,
     };

@@ -75,5 +75,10 @@ internal sealed class CountingResponseBody(IHttpResponseBodyFeature inner) : Str
         public override Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
 
         public override Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
+
+        // System.Text.Json's serializer to a PipeWriter (WriteAsJsonAsync, as the C# SDK's server answers) needs these.
+        public override bool CanGetUnflushedBytes => inner.CanGetUnflushedBytes;
+
+        public override long UnflushedBytes => inner.UnflushedBytes;
     }
 }

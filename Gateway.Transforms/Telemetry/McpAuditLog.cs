@@ -33,8 +33,16 @@ internal sealed partial class McpAuditLog(ILoggerFactory loggers)
         lock (_chain)
         {
             var (sequence, hash) = _chain.Next(e);
-            LogRequest(_logger, e.Server, e.HttpMethod, e.McpMethod, e.Target, e.Status, e.ErrorCode, e.Rule, e.DurationMs, e.Issuer, e.Subject, e.Client, e.Session,
-                e.RequestBytes, e.ResponseBytes, e.Arguments, _chain.Instance, sequence, hash);
+            if (e.Via is { } via)
+            {
+                LogMemberRequest(_logger, e.Server, e.HttpMethod, e.McpMethod, e.Target, e.Status, e.ErrorCode, e.Rule, e.DurationMs, e.Issuer, e.Subject, e.Client, e.Session,
+                    e.RequestBytes, e.ResponseBytes, e.Arguments, via, _chain.Instance, sequence, hash);
+            }
+            else
+            {
+                LogRequest(_logger, e.Server, e.HttpMethod, e.McpMethod, e.Target, e.Status, e.ErrorCode, e.Rule, e.DurationMs, e.Issuer, e.Subject, e.Client, e.Session,
+                    e.RequestBytes, e.ResponseBytes, e.Arguments, _chain.Instance, sequence, hash);
+            }
         }
     }
 
@@ -92,6 +100,13 @@ internal sealed partial class McpAuditLog(ILoggerFactory loggers)
         string? issuer, string? subject, string? client, string? session, long requestBytes, long responseBytes, string? arguments,
         string instance, long sequence, string hash);
 
+    [LoggerMessage(EventId = AuditRecord.MemberRequest, Level = LogLevel.Information, Message =
+        "mcp {Server} {HttpMethod} {McpMethod} {Target} -> {Status} {ErrorCode} {Rule} in {DurationMs} ms; caller {Issuer} {Subject} {Client}; session {Session}; bytes {RequestBytes}/{ResponseBytes}; arguments {Arguments}; via {Via}; chain {Instance} #{Sequence} {Hash}")]
+    private static partial void LogMemberRequest(
+        ILogger logger, string server, string httpMethod, string? mcpMethod, string? target, int status, int? errorCode, string? rule, double durationMs,
+        string? issuer, string? subject, string? client, string? session, long requestBytes, long responseBytes, string? arguments, string via,
+        string instance, long sequence, string hash);
+
     [LoggerMessage(EventId = AuditRecord.ToolChange, Level = LogLevel.Information, Message =
         "tool {Server}/{Tool} {Change}: {Action}; pin {OldPin} -> {NewPin}; description {OldDescription} -> {NewDescription}; changed {ChangedPaths}; hidden characters {HiddenCharacters}; by {By}; chain {Instance} #{Sequence} {Hash}")]
     private static partial void LogToolChange(
@@ -99,10 +114,13 @@ internal sealed partial class McpAuditLog(ILoggerFactory loggers)
         string? changedPaths, string? hiddenCharacters, string? by, string instance, long sequence, string hash);
 }
 
-/// <summary>What the audit log records of one MCP request; <c>Rule</c> names the server's list rule that refused it.</summary>
+/// <summary>
+/// What the audit log records of one MCP request; <c>Rule</c> names the server's list rule that refused it, <c>Via</c>
+/// the virtual server whose session sent it to this member (a kind of its own, so that older chains verify unchanged).
+/// </summary>
 internal readonly record struct McpAuditEvent(
     string Server, string HttpMethod, string? McpMethod, string? Target, int Status, int? ErrorCode, string? Rule, double DurationMs,
-    string? Issuer, string? Subject, string? Client, string? Session, long RequestBytes, long ResponseBytes, string? Arguments) : IAuditRecord
+    string? Issuer, string? Subject, string? Client, string? Session, long RequestBytes, long ResponseBytes, string? Arguments, string? Via = null) : IAuditRecord
 {
     public void WriteValues(Utf8JsonWriter writer)
     {
@@ -129,6 +147,10 @@ internal readonly record struct McpAuditEvent(
         writer.WriteNumberValue(RequestBytes);
         writer.WriteNumberValue(ResponseBytes);
         writer.WriteStringValue(Arguments);
+        if (Via is not null)
+        {
+            writer.WriteStringValue(Via);
+        }
     }
 }
 

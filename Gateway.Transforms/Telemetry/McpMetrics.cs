@@ -20,6 +20,9 @@ public sealed class McpMetrics
 
     public const string MethodTag = "mcp.method.name";
 
+    /// <summary>The virtual server whose session sent a member's request; absent on a client's own requests.</summary>
+    public const string VirtualServerTag = "mcp.gateway.virtual_server";
+
     public const string ToolTag = "gen_ai.tool.name";
 
     public const string ErrorTypeTag = "error.type";

@@ -62,6 +62,11 @@ internal sealed class McpTelemetryMiddleware(RequestDelegate next, McpMetrics me
         var elapsed = Stopwatch.GetElapsedTime(request.StartTimestamp);
 
         var tags = new TagList { { McpMetrics.ServerTag, request.Server }, { McpMetrics.HttpMethodTag, context.Request.Method } };
+        if (request.Via is { } via)
+        {
+            tags.Add(McpMetrics.VirtualServerTag, via.VirtualServer);
+        }
+
         if (envelope?.Method is { } method)
         {
             tags.Add(McpMetrics.MethodTag, McpMetrics.MethodLabel(method));
@@ -118,7 +123,8 @@ internal sealed class McpTelemetryMiddleware(RequestDelegate next, McpMetrics me
                 McpAuditLog.HashSession(SessionIdOf(context)),
                 context.Request.ContentLength ?? 0,
                 body.BytesWritten,
-                ArgumentsOf(request)));
+                ArgumentsOf(request),
+                request.Via?.VirtualServer));
         }
     }
 }

@@ -1,0 +1,256 @@
+using System.Net;
+using Gateway.Tests.Infrastructure;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace Gateway.Tests.VirtualServers;
+
+/// <summary>
+/// A virtual server: members built with the C# SDK behind one endpoint, each reached through its own route, with
+/// real SDK clients in front.
+/// </summary>
+public sealed class VirtualServerTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Lists_AreTheMembersUnion_AndCallsReachTheMemberThatListed()
+    {
+        await using var alpha = await TestUpstream.StartAsync("alpha");
+        await using var beta = await MutableToolsUpstream.StartAsync(("add", "Adds."), ("sub", "Subtracts."));
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("alpha", alpha, RoutesYaml.NoProbes)
+            .Server("beta", [beta.Endpoint], RoutesYaml.NoProbes)
+            .VirtualServer("work", ["alpha", "beta"]).ToString());
+
+        await using var client = await gateway.ConnectAsync("work");
+        Assert.Equal("work", client.ServerInfo?.Name);
+        var tools = (await client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name).ToList();
+        Assert.Contains("alpha__echo", tools);
+        Assert.Contains("alpha__whoami", tools);
+        Assert.Contains("beta__add", tools);
+        Assert.Contains("beta__sub", tools);
+        Assert.DoesNotContain("echo", tools);
+
+        var echo = await client.CallToolAsync("alpha__echo", new Dictionary<string, object?> { ["message"] = "hi" }, cancellationToken: Ct);
+        Assert.Equal("hi", Assert.IsType<TextContentBlock>(echo.Content[0]).Text);
+        var add = await client.CallToolAsync("beta__add", new Dictionary<string, object?> { ["message"] = "x" }, cancellationToken: Ct);
+        Assert.Equal("add: x", Assert.IsType<TextContentBlock>(add.Content[0]).Text);
+        Assert.Equal(1, beta.Calls);
+
+        // Prompts are prefixed like tools; resource URIs are the members' own.
+        Assert.Equal(["alpha__greet"], (await client.ListPromptsAsync(cancellationToken: Ct)).Select(p => p.Name));
+        var greeting = await client.GetPromptAsync("alpha__greet", new Dictionary<string, object?> { ["name"] = "Ada" }, cancellationToken: Ct);
+        Assert.Contains("Hello, Ada!", Assert.IsType<TextContentBlock>(greeting.Messages[0].Content).Text);
+        Assert.Contains("test://readme", (await client.ListResourcesAsync(cancellationToken: Ct)).Select(r => r.Uri));
+        var readme = await client.ReadResourceAsync("test://readme", cancellationToken: Ct);
+        Assert.Equal("read me", Assert.IsType<TextResourceContents>(readme.Contents[0]).Text);
+
+        // The member's own route carried the call: its audit event names the virtual server.
+        await Eventually.TrueAsync(() => Task.FromResult(gateway.Logs.Entries.Any(e =>
+            e.Category == "Gateway.Audit" && Equals(e.Fields.GetValueOrDefault("Server"), "alpha") && Equals(e.Fields.GetValueOrDefault("Via"), "work")
+            && Equals(e.Fields.GetValueOrDefault("McpMethod"), "tools/call"))));
+    }
+
+    [Fact]
+    public async Task UnknownTool_IsInvalidParams_NamingTheMembers()
+    {
+        await using var alpha = await TestUpstream.StartAsync("alpha");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("alpha", alpha, RoutesYaml.NoProbes)
+            .VirtualServer("work", ["alpha"]).ToString());
+
+        await using var client = await gateway.ConnectAsync("work");
+        var unprefixed = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("echo", cancellationToken: Ct).AsTask());
+        Assert.Equal(McpErrorCode.InvalidParams, unprefixed.ErrorCode);
+        Assert.Contains("alpha", unprefixed.Message, StringComparison.Ordinal);
+        var foreign = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("nobody__echo", cancellationToken: Ct).AsTask());
+        Assert.Equal(McpErrorCode.InvalidParams, foreign.ErrorCode);
+    }
+
+    [Fact]
+    public async Task ClientOf2026_IsServedWithoutASession()
+    {
+        await using var alpha = await TestUpstream.StartAsync("alpha");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("alpha", alpha, RoutesYaml.NoProbes)
+            .VirtualServer("work", ["alpha"]).ToString());
+
+        await using var client = await gateway.ConnectAsync("work", protocolVersion: null);
+        Assert.Equal("2026-07-28", client.NegotiatedProtocolVersion);
+        Assert.Contains("alpha__echo", (await client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name));
+        var echo = await client.CallToolAsync("alpha__echo", new Dictionary<string, object?> { ["message"] = "stateless" }, cancellationToken: Ct);
+        Assert.Equal("stateless", Assert.IsType<TextContentBlock>(echo.Content[0]).Text);
+    }
+
+    [Fact]
+    public async Task TypeScriptClient_ListsAndCalls()
+    {
+        await using var alpha = await TestUpstream.StartAsync("alpha");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("alpha", alpha, RoutesYaml.NoProbes)
+            .VirtualServer("work", ["alpha"]).ToString());
+
+        var (exitCode, output) = await TypeScriptClient.RunAsync(gateway.McpEndpoint("work"), tool: "alpha__echo");
+        Assert.True(exitCode == 0, output);
+        using var seen = System.Text.Json.JsonDocument.Parse(output.Trim().Split('\n')[^1]);
+        Assert.Contains("alpha__echo", seen.RootElement.GetProperty("tools").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal("from typescript", seen.RootElement.GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task MemberListChange_IsToldTheClient_WithTheNewTool()
+    {
+        await using var beta = await MutableToolsUpstream.StartAsync(("add", "Adds."));
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("beta", [beta.Endpoint], RoutesYaml.NoProbes, "toolPinning: { mode: off }")
+            .VirtualServer("work", ["beta"]).ToString());
+
+        var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var options = new McpClientOptions
+        {
+            Handlers = new McpClientHandlers
+            {
+                NotificationHandlers = [new(NotificationMethods.ToolListChangedNotification, (_, _) => { changed.TrySetResult(); return ValueTask.CompletedTask; })],
+            },
+        };
+        await using var client = await gateway.ConnectAsync("work", options: options);
+        Assert.Equal(["beta__add"], (await client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name));
+
+        beta.Set("mul", "Multiplies.");
+        await changed.Task.WaitAsync(TimeSpan.FromSeconds(15), Ct);
+        Assert.Contains("beta__mul", (await client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name));
+    }
+
+    [Fact]
+    public async Task MemberProgress_ReachesTheClient_UnderItsOwnToken()
+    {
+        await using var alpha = await TestUpstream.StartAsync("alpha");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("alpha", alpha, RoutesYaml.NoProbes)
+            .VirtualServer("work", ["alpha"]).ToString());
+
+        await using var client = await gateway.ConnectAsync("work");
+        var first = new TaskCompletionSource<ProgressNotificationValue>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var call = client.CallToolAsync("alpha__progress", progress: new CallbackProgress(v => first.TrySetResult(v)), cancellationToken: Ct).AsTask();
+        Assert.Equal("first", (await first.Task.WaitAsync(TimeSpan.FromSeconds(15), Ct)).Message);
+        alpha.Gate.Release();
+        Assert.Equal("done", Assert.IsType<TextContentBlock>((await call).Content[0]).Text);
+    }
+
+    [Fact]
+    public async Task MemberProgress_ComesBeforeTheResult_AsTheMemberSentIt()
+    {
+        // On the wire: the SDK's client handles what it reads concurrently, and drops progress that it handles after the result.
+        await using var alpha = await TestUpstream.StartAsync("alpha");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("alpha", alpha, RoutesYaml.NoProbes)
+            .VirtualServer("work", ["alpha"]).ToString());
+
+        var session = await RawMcp.InitializeAsync(gateway.Http, "/mcp/work");
+        alpha.Gate.Release();
+        using var response = await gateway.Http.SendAsync(RawMcp.Post("/mcp/work",
+            """{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"alpha__progress","arguments":{},"_meta":{"progressToken":"mine"}}}""", session), Ct);
+        var messages = (await response.Content.ReadAsStringAsync(Ct)).Split('\n')
+            .Where(l => l.StartsWith("data:", StringComparison.Ordinal))
+            .Select(l => System.Text.Json.JsonDocument.Parse(l["data:".Length..]).RootElement).ToList();
+
+        var progress = messages.Where(m => m.TryGetProperty("method", out var method) && method.GetString() == "notifications/progress").ToList();
+        Assert.Equal(["first", "second"], progress.Select(p => p.GetProperty("params").GetProperty("message").GetString()));
+        Assert.All(progress, p => Assert.Equal("mine", p.GetProperty("params").GetProperty("progressToken").GetString()));
+        Assert.True(messages.Last().TryGetProperty("result", out _), "the result comes last");
+    }
+
+    [Fact]
+    public async Task CancelledCall_IsCancelledAtTheMember()
+    {
+        await using var alpha = await TestUpstream.StartAsync("alpha");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("alpha", alpha, RoutesYaml.NoProbes)
+            .VirtualServer("work", ["alpha"]).ToString());
+
+        // The client's explicit cancellation (MCP's notifications/cancelled; a dropped connection is not one).
+        var session = await RawMcp.InitializeAsync(gateway.Http, "/mcp/work");
+        var call = gateway.Http.SendAsync(RawMcp.Post("/mcp/work", RawMcp.CallTool("alpha__held", id: 7), session), HttpCompletionOption.ResponseHeadersRead, Ct);
+        await Eventually.TrueAsync(() => Task.FromResult(alpha.Posts.Any(p => p.Body.Contains("\"held\"", StringComparison.Ordinal))));
+        using var cancelled = await gateway.Http.SendAsync(RawMcp.Post("/mcp/work",
+            """{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7,"reason":"not needed"}}""", session), Ct);
+        Assert.Equal(HttpStatusCode.Accepted, cancelled.StatusCode);
+
+        await Eventually.TrueAsync(() => Task.FromResult(alpha.Posts.Any(p => p.Body.Contains("notifications/cancelled", StringComparison.Ordinal))));
+        (await call).Dispose();
+    }
+
+    [Fact]
+    public async Task MemberElicitation_IsAskedOfTheClient_AndTheAnswerGoesBack()
+    {
+        await using var alpha = await TestUpstream.StartAsync("alpha");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("alpha", alpha, RoutesYaml.NoProbes)
+            .VirtualServer("work", ["alpha"]).ToString());
+
+        string? asked = null;
+        var options = new McpClientOptions
+        {
+            Handlers = new McpClientHandlers
+            {
+                ElicitationHandler = (request, _) =>
+                {
+                    asked = request?.Message;
+                    return ValueTask.FromResult(new ElicitResult { Action = "accept", Content = new Dictionary<string, System.Text.Json.JsonElement> { ["name"] = System.Text.Json.JsonSerializer.SerializeToElement("Ada") } });
+                },
+            },
+        };
+        await using var client = await gateway.ConnectAsync("work", options: options);
+        var result = await client.CallToolAsync("alpha__ask", cancellationToken: Ct);
+        Assert.Equal("Hello, Ada!", Assert.IsType<TextContentBlock>(result.Content[0]).Text);
+        Assert.Equal("Your name?", asked);
+    }
+
+    [Fact]
+    public async Task MemberDown_ItsToolsDropOut_AndItsCallsNameIt_WhileTheOthersServe()
+    {
+        await using var alpha = await TestUpstream.StartAsync("alpha");
+        var beta = await MutableToolsUpstream.StartAsync(("add", "Adds."));
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("alpha", alpha, RoutesYaml.NoProbes)
+            .Server("beta", [beta.Endpoint], RoutesYaml.NoProbes)
+            .VirtualServer("work", ["alpha", "beta"], "memberTimeout: '00:00:02'").ToString());
+
+        await using var client = await gateway.ConnectAsync("work");
+        Assert.Contains("beta__add", (await client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name));
+        await beta.DisposeAsync();
+
+        var refused = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("beta__add", new Dictionary<string, object?> { ["message"] = "x" }, cancellationToken: Ct).AsTask());
+        Assert.Contains("Member 'beta' of virtual server 'work' is unavailable", refused.Message, StringComparison.Ordinal);
+        var tools = (await client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name).ToList();
+        Assert.DoesNotContain("beta__add", tools);
+        Assert.Contains("alpha__echo", tools);
+        var echo = await client.CallToolAsync("alpha__echo", new Dictionary<string, object?> { ["message"] = "still here" }, cancellationToken: Ct);
+        Assert.Equal("still here", Assert.IsType<TextContentBlock>(echo.Content[0]).Text);
+    }
+
+    [Fact]
+    public async Task StdioReferenceServer_IsAMemberLikeAnyOther()
+    {
+        await using var alpha = await TestUpstream.StartAsync("alpha");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .StdioServer("everything", StdioCommand.Everything)
+            .Server("alpha", alpha, RoutesYaml.NoProbes)
+            .VirtualServer("work", ["everything", "alpha"], "memberTimeout: '00:00:30'").ToString());
+
+        await using var client = await gateway.ConnectAsync("work");
+        var tools = (await client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name).ToList();
+        Assert.Contains("everything__echo", tools);
+        Assert.Contains("alpha__echo", tools);
+        var echo = await client.CallToolAsync("everything__echo", new Dictionary<string, object?> { ["message"] = "over stdio" }, cancellationToken: Ct);
+        Assert.Contains("over stdio", Assert.IsType<TextContentBlock>(echo.Content[0]).Text, StringComparison.Ordinal);
+
+        // Both members' resources, by their own URIs, each read from the member that listed it.
+        var resources = (await client.ListResourcesAsync(cancellationToken: Ct)).Select(r => r.Uri).ToList();
+        Assert.Contains("test://readme", resources);
+        var everythingResource = resources.First(u => !u.StartsWith("test://readme", StringComparison.Ordinal));
+        Assert.NotEmpty((await client.ReadResourceAsync(everythingResource, cancellationToken: Ct)).Contents);
+    }
+}

@@ -1,0 +1,53 @@
+using System.Net;
+using Gateway.Tests.Infrastructure;
+using ModelContextProtocol.Protocol;
+
+namespace Gateway.Tests.VirtualServers;
+
+/// <summary>Two gateways sharing a key ring and Redis: a virtual session started on one continues on the other.</summary>
+public sealed class VirtualSessionContinuationTests(RedisServer redis)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task SessionStartedOnOneGateway_ContinuesOnTheOther_WithTheSameMemberSession()
+    {
+        await using var alpha = await TestUpstream.StartAsync("alpha");
+        var routes = new RoutesYaml(redis: redis.ConnectionString)
+            .Server("alpha", alpha, RoutesYaml.NoProbes)
+            .VirtualServer("work", ["alpha"]).ToString();
+        await using var first = await TestGateway.StartAsync(routes);
+        await using var second = await TestGateway.StartAsync(routes);
+
+        await using var client = await first.ConnectAsync("work");
+        var echo = await client.CallToolAsync("alpha__echo", new Dictionary<string, object?> { ["message"] = "on the first" }, cancellationToken: Ct);
+        Assert.Equal("on the first", Assert.IsType<TextContentBlock>(echo.Content[0]).Text);
+        var memberSession = Assert.Single(alpha.Posts, p => p.Body.Contains("\"tools/call\"", StringComparison.Ordinal)).SessionId;
+        Assert.NotNull(memberSession);
+
+        using var response = await second.Http.SendAsync(RawMcp.Post("/mcp/work", RawMcp.CallTool("alpha__whoami"), client.SessionId), Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var message = await RawMcp.ReadMessageAsync(response);
+        Assert.Equal("alpha", message.GetProperty("result").GetProperty("content")[0].GetProperty("text").GetString());
+
+        // The second gateway resumed the member session the first one opened: the member saw one initialize.
+        Assert.Single(alpha.Posts, p => p.Body.Contains("\"initialize\"", StringComparison.Ordinal));
+        Assert.Contains(alpha.Posts, p => p.Body.Contains("whoami", StringComparison.Ordinal) && p.SessionId == memberSession);
+    }
+
+    [Fact]
+    public async Task ForgedSessionId_IsNotFound_AndNothingIsForwarded()
+    {
+        await using var alpha = await TestUpstream.StartAsync("alpha");
+        var routes = new RoutesYaml(redis: redis.ConnectionString)
+            .Server("alpha", alpha, RoutesYaml.NoProbes)
+            .VirtualServer("work", ["alpha"]).ToString();
+        await using var first = await TestGateway.StartAsync(routes);
+        await using var second = await TestGateway.StartAsync(routes);
+
+        await using var client = await first.ConnectAsync("work");
+        using var forged = await second.Http.SendAsync(RawMcp.Post("/mcp/work", RawMcp.CallTool("alpha__whoami"), client.SessionId + "x"), Ct);
+        await RawMcp.AssertErrorAsync(forged, HttpStatusCode.NotFound, -32001, id: "2");
+        Assert.DoesNotContain(alpha.Posts, p => p.Body.Contains("whoami", StringComparison.Ordinal));
+    }
+}

@@ -1,0 +1,120 @@
+using System.Net;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace Gateway.Transforms.VirtualServers;
+
+/// <summary>
+/// One member's session within a virtual session: opened on first use (or resumed from what another replica
+/// stored), through the member's own route, and left to the member when the virtual session ends otherwise than by
+/// the client's DELETE.
+/// </summary>
+internal sealed class MemberSession(VirtualSession session, string member) : IAsyncDisposable
+{
+    private readonly SemaphoreSlim _opening = new(1, 1);
+    private readonly List<McpServer> _callers = [];
+    private McpClient? _client;
+    private int _watching;
+
+    public string Name { get; } = member;
+
+    /// <summary>Why the member could not be reached the last time; null while it answers.</summary>
+    public string? Failure { get; private set; }
+
+    /// <summary>The member's capabilities, once its session is open.</summary>
+    public ServerCapabilities? Capabilities => _client?.ServerCapabilities;
+
+    /// <summary>The session id the member route issued; null until opened.</summary>
+    public string? SessionId => _client?.SessionId;
+
+    public bool IsOpen => _client is not null;
+
+    /// <summary>The open client; null until the session is opened.</summary>
+    public McpClient? Client => _client;
+
+    /// <summary>The open client, opening (or resuming) the member's session on first use.</summary>
+    public async ValueTask<McpClient> ClientAsync(CancellationToken cancellationToken)
+    {
+        if (_client is { } open)
+        {
+            return open;
+        }
+
+        await _opening.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _client ??= await session.OpenMemberAsync(this, cancellationToken).ConfigureAwait(false);
+            Failure = null;
+            return _client;
+        }
+        finally
+        {
+            _opening.Release();
+        }
+    }
+
+    /// <summary>Forgets a session the member no longer knows (404), so that the next use opens a new one.</summary>
+    public async ValueTask ResetAsync(McpClient stale)
+    {
+        if (Interlocked.CompareExchange(ref _client, null, stale) == stale)
+        {
+            await stale.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Notes the failure; true when this is the one that should start watching for the member's return.</summary>
+    public bool MarkUnavailable(string reason)
+    {
+        Failure = reason;
+        return Interlocked.Exchange(ref _watching, 1) == 0;
+    }
+
+    public void WatchEnded() => Volatile.Write(ref _watching, 0);
+
+    /// <summary>Marks a client request in flight to this member, so that what the member asks of the client goes on its stream.</summary>
+    public IDisposable Calling(McpServer caller)
+    {
+        lock (_callers)
+        {
+            _callers.Add(caller);
+        }
+
+        return new CallScope(this, caller);
+    }
+
+    /// <summary>The newest client request in flight to this member, else null: the session's own stream then carries it.</summary>
+    public McpServer? LatestCaller
+    {
+        get
+        {
+            lock (_callers)
+            {
+                return _callers.Count > 0 ? _callers[^1] : null;
+            }
+        }
+    }
+
+    public static bool IsSessionGone(Exception exception) => exception is HttpRequestException { StatusCode: HttpStatusCode.NotFound };
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _client, null) is { } client)
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _opening.Dispose();
+    }
+
+    private sealed class CallScope(MemberSession member, McpServer caller) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (member._callers)
+            {
+                member._callers.Remove(caller);
+            }
+        }
+    }
+}

@@ -1,0 +1,244 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Gateway.Mcp;
+using Gateway.Transforms.Configuration;
+using Gateway.Transforms.InboundAuth;
+using Gateway.Transforms.Pipeline;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+using SdkServerOptions = ModelContextProtocol.Server.McpServerOptions;
+
+namespace Gateway.Transforms.VirtualServers;
+
+/// <summary>
+/// The virtual servers' side of the C# SDK's Streamable HTTP server: makes each SDK session a <see cref="VirtualSession"/>
+/// (its capabilities and handlers), notes its id and initialize so that another replica can continue it, and ends it.
+/// </summary>
+/// <remarks>
+/// A 2026-07-28 client has no session: its requests share one virtual session per caller and virtual server, kept
+/// while used.
+/// </remarks>
+internal sealed class VirtualServerSessions : IAsyncDisposable
+{
+    private static readonly TimeSpan SessionlessIdle = TimeSpan.FromMinutes(10);
+    private static readonly object SessionItem = new();
+    private readonly IHttpContextAccessor _accessor;
+    private readonly HttpMessageHandler _handler;
+    private readonly ILogger<VirtualSession> _logger;
+    private readonly ConditionalWeakTable<SdkServerOptions, VirtualSession> _byOptions = [];
+    private readonly ConcurrentDictionary<string, VirtualSession> _byId = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, VirtualSession> _sessionless = new(StringComparer.Ordinal);
+
+    public VirtualServerSessions(RoutesConfigStore routes, MemberCallEndpoint endpoint, VirtualSessionStore store, IHttpContextAccessor accessor, ILoggerFactory loggers, TimeProvider time)
+    {
+        Routes = routes;
+        Endpoint = endpoint;
+        Store = store;
+        _accessor = accessor;
+        Loggers = loggers;
+        Time = time;
+        _handler = endpoint.CreateHandler();
+        _logger = loggers.CreateLogger<VirtualSession>();
+    }
+
+    public static string GatewayVersion { get; } =
+        typeof(VirtualServerSessions).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    public RoutesConfigStore Routes { get; }
+
+    public MemberCallEndpoint Endpoint { get; }
+
+    public VirtualSessionStore Store { get; }
+
+    public ILoggerFactory Loggers { get; }
+
+    public TimeProvider Time { get; }
+
+    /// <summary>Each member's capabilities as last seen, so that a new virtual session need not ask every member.</summary>
+    public ConcurrentDictionary<string, ServerCapabilities> Capabilities { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The client's request being handled, for the caller's latest token.</summary>
+    public HttpContext? HttpContext => _accessor.HttpContext;
+
+    /// <summary>The SDK's <c>ConfigureSessionOptions</c>: the session (new, continued here, or a session-less caller's) and what it offers.</summary>
+    public async Task ConfigureAsync(HttpContext http, SdkServerOptions options, CancellationToken cancellationToken)
+    {
+        var request = http.GetMcpRequest();
+        var sessionId = http.Request.Headers[McpHeaders.SessionId].ToString();
+        var initialize = request.Envelope?.Method == "initialize";
+        VirtualSession session;
+        if (!initialize && sessionId.Length == 0)
+        {
+            session = _sessionless.GetOrAdd(request.Server + "|" + OwnerOf(request), static (_, s) => s.Sessions.NewSession(s.Http, s.Request), (Sessions: this, Http: http, Request: request));
+            session.Sessionless = true;
+            session.Touch(http);
+            await EvictIdleAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            session = NewSession(http, request);
+            if (initialize)
+            {
+                ReadClient(session, request.Body?.Memory);
+            }
+            else if (await Store.LoadSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) is { } record)
+            {
+                // Continued on this replica: the client's initialize, as the replica that started it stored it.
+                session.Resume(sessionId);
+                ReadInitialize(session, record.Initialize);
+                _byId[sessionId] = session;
+            }
+        }
+
+        session.Touch(http);
+        _byOptions.AddOrUpdate(options, session);
+        http.Items[SessionItem] = session;
+        options.ServerInfo = new Implementation { Name = request.Server, Version = GatewayVersion };
+        options.Capabilities = await session.CapabilitiesAsync(cancellationToken).ConfigureAwait(false);
+        session.SetHandlers(options);
+    }
+
+    /// <summary>The SDK's <c>RunSessionHandler</c>: the session runs, and ends here when the SDK ends it.</summary>
+    public async Task RunAsync(HttpContext http, McpServer server, CancellationToken cancellationToken)
+    {
+        if (!_byOptions.TryGetValue(server.ServerOptions, out var session) || session.Sessionless)
+        {
+            await server.RunAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        session.Server = server;
+        try
+        {
+            await server.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (session.SessionId is { } id)
+            {
+                _byId.TryRemove(id, out _);
+            }
+
+            await session.DisposeAsync().ConfigureAwait(false);
+            if (session.SessionId is { } ended && !Store.Shared)
+            {
+                await Store.RemoveAsync(ended, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>A new session's id, once the SDK issued it: stored with its owner and initialize.</summary>
+    public async Task InitializedAsync(HttpContext http, string sessionId, InitializeRequestParams initialize, CancellationToken cancellationToken)
+    {
+        if (http.Items[SessionItem] is not VirtualSession session)
+        {
+            return;
+        }
+
+        _byId[sessionId] = session;
+        var record = new VirtualSessionRecord(session.VirtualServer, OwnerOf(http.GetMcpRequest()),
+            JsonSerializer.Serialize(initialize, McpJsonUtilities.DefaultOptions.GetTypeInfo<InitializeRequestParams>()));
+        await Store.SaveSessionAsync(sessionId, record, cancellationToken).ConfigureAwait(false);
+        await session.IdentifyAsync(sessionId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A session another replica started: continued here for its owner, on its virtual server.</summary>
+    public async Task<InitializeRequestParams?> MigrateAsync(HttpContext http, string sessionId, CancellationToken cancellationToken)
+    {
+        var request = http.GetMcpRequest();
+        if (await Store.LoadSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) is not { } record
+            || !string.Equals(record.VirtualServer, request.Server, StringComparison.OrdinalIgnoreCase)
+            || !string.Equals(record.Owner, OwnerOf(request), StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        return InitializeOf(record.Initialize);
+    }
+
+    /// <summary>The client ends its session (DELETE): its member sessions end with it.</summary>
+    public void Ending(string sessionId)
+    {
+        if (_byId.TryGetValue(sessionId, out var session))
+        {
+            session.EndedByClient = true;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var session in _sessionless.Values)
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _handler.Dispose();
+    }
+
+    private VirtualSession NewSession(HttpContext http, McpRequestContext request)
+    {
+        var audience = Routes.Startup.Auth is { } auth ? McpResources.AudienceOf(http.Request, request.Server, request.Options, request.Gateway, auth) : null;
+        return new VirtualSession(this, request.Server, Endpoint.Issue(request.Server, audience), _handler, _logger);
+    }
+
+    // Who may continue the session: the same user of the same client application, as for the gateway's own sessions.
+    private static string OwnerOf(McpRequestContext request) =>
+        request.Caller.IsAuthenticated ? Convert.ToHexString(request.Caller.SessionOwnerHash.Span) : "anonymous:" + request.CallerKey;
+
+    private async Task EvictIdleAsync()
+    {
+        foreach (var (key, session) in _sessionless)
+        {
+            if (Time.GetElapsedTime(session.LastUsed) > SessionlessIdle && _sessionless.TryRemove(key, out _))
+            {
+                await session.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static void ReadClient(VirtualSession session, ReadOnlyMemory<byte>? body)
+    {
+        if (body is not { } json)
+        {
+            return;
+        }
+
+        try
+        {
+            if (JsonSerializer.Deserialize(json.Span, McpJsonUtilities.DefaultOptions.GetTypeInfo<JsonRpcMessage>()) is JsonRpcRequest { Params: { } parameters })
+            {
+                var initialize = parameters.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo<InitializeRequestParams>());
+                session.ClientCapabilities = initialize?.Capabilities;
+                session.ClientInfo = initialize?.ClientInfo;
+            }
+        }
+        catch (JsonException)
+        {
+            // The SDK answers a malformed initialize itself.
+        }
+    }
+
+    private static void ReadInitialize(VirtualSession session, string json)
+    {
+        var initialize = InitializeOf(json);
+        session.ClientCapabilities = initialize?.Capabilities;
+        session.ClientInfo = initialize?.ClientInfo;
+    }
+
+    private static InitializeRequestParams? InitializeOf(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, McpJsonUtilities.DefaultOptions.GetTypeInfo<InitializeRequestParams>());
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

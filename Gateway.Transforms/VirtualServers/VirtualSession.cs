@@ -1,0 +1,940 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gateway.Mcp;
+using Gateway.Transforms.Configuration;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+using RoutesServer = Gateway.Transforms.Configuration.McpServerOptions;
+using SdkServerOptions = ModelContextProtocol.Server.McpServerOptions;
+
+// Logging, sampling and roots are deprecated as of 2026-07-28, and 2025 clients and members still use them: a virtual
+// server relays them as a direct route would.
+#pragma warning disable MCP9005
+
+namespace Gateway.Transforms.VirtualServers;
+
+/// <summary>
+/// One client's session with a virtual server: the member sessions behind it, which member owns which tool, prompt
+/// and resource, and the relay of what members send (notifications, and requests of the client) back to the client.
+/// </summary>
+internal sealed partial class VirtualSession : IAsyncDisposable
+{
+    private const string ProtocolMetaPrefix = "io.modelcontextprotocol/";
+    private static readonly TimeSpan ReturnCheckInterval = TimeSpan.FromSeconds(5);
+    private readonly VirtualServerSessions _sessions;
+    private readonly ConcurrentDictionary<string, MemberSession> _members = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, string> _resourceOwners = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _ended = new();
+    private readonly HttpClient _http;
+    private readonly ILogger _logger;
+    private Dictionary<string, string> _toolOwners = [];
+    private Dictionary<string, string> _promptOwners = [];
+    private IReadOnlyList<(string Prefix, string Member)> _templateOwners = [];
+    private readonly ConcurrentDictionary<string, ProgressRelay> _progress = new(StringComparer.Ordinal);
+    private string? _authorization;
+    private static long _nextRequestId;
+
+    public VirtualSession(VirtualServerSessions sessions, string virtualServer, MemberCallTicket ticket, HttpMessageHandler handler, ILogger logger)
+    {
+        _sessions = sessions;
+        VirtualServer = virtualServer;
+        Ticket = ticket;
+        _logger = logger;
+        _http = new HttpClient(new MemberCallHandler(this) { InnerHandler = handler }, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+        LastUsed = sessions.Time.GetTimestamp();
+    }
+
+    public string VirtualServer { get; }
+
+    public MemberCallTicket Ticket { get; }
+
+    /// <summary>The id the client knows the session by; null for a 2026-07-28 client's requests, which share one per caller.</summary>
+    public string? SessionId { get; private set; }
+
+    /// <summary>The session's own server, for what is sent outside any request (list changes); null until it runs.</summary>
+    public McpServer? Server { get; set; }
+
+    public ClientCapabilities? ClientCapabilities { get; set; }
+
+    public Implementation? ClientInfo { get; set; }
+
+    /// <summary>Whether the client ended the session (DELETE): only then are the member sessions ended too.</summary>
+    public bool EndedByClient { get; set; }
+
+    public long LastUsed { get; private set; }
+
+    /// <summary>Whether this is the shared session of a 2026-07-28 caller, which no SDK session owns.</summary>
+    public bool Sessionless { get; set; }
+
+    public IEnumerable<MemberSession> OpenMembers => _members.Values.Where(m => m.IsOpen);
+
+    /// <summary>Takes the caller's credentials and address from the client's latest request.</summary>
+    public void Touch(HttpContext? http)
+    {
+        LastUsed = _sessions.Time.GetTimestamp();
+        if (http is null)
+        {
+            return;
+        }
+
+        var authorization = http.Request.Headers.Authorization;
+        _authorization = authorization.Count > 0 ? authorization.ToString() : null;
+        Ticket.ClientAddress = http.Connection.RemoteIpAddress;
+    }
+
+    /// <summary>Learns the session's id once the SDK has issued it, and stores what the members opened so far need.</summary>
+    public async Task IdentifyAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        SessionId = sessionId;
+        foreach (var member in OpenMembers)
+        {
+            await SaveAsync(member, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public void Resume(string sessionId) => SessionId = sessionId;
+
+    private RoutesServer Options => _sessions.Routes.Current.Servers.TryGetValue(VirtualServer, out var options) && options.Transport == McpTransport.Virtual
+        ? options
+        : throw new McpProtocolException($"Virtual server '{VirtualServer}' was removed from the routes.", (McpErrorCode)JsonRpcErrorCodes.UnknownServer);
+
+    private MemberSession MemberOf(string name)
+    {
+        var options = Options;
+        var configured = options.Members.FirstOrDefault(m => string.Equals(m, name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new McpProtocolException($"'{name}' is not a member of virtual server '{VirtualServer}'.", McpErrorCode.InvalidParams);
+        return _members.GetOrAdd(configured, static (m, s) => new MemberSession(s, m), this);
+    }
+
+    /// <summary>The union of the members' capabilities; members never seen are asked, for at most the member timeout.</summary>
+    public async Task<ServerCapabilities> CapabilitiesAsync(CancellationToken cancellationToken)
+    {
+        var options = Options;
+        var known = new List<ServerCapabilities>();
+        var unknown = new List<string>();
+        foreach (var member in options.Members)
+        {
+            if (_sessions.Capabilities.TryGetValue(member, out var capabilities))
+            {
+                known.Add(capabilities);
+            }
+            else
+            {
+                unknown.Add(member);
+            }
+        }
+
+        var asked = await Task.WhenAll(unknown.Select(m => WithMemberAsync(m, static (c, _) => ValueTask.FromResult<ServerCapabilities?>(c.ServerCapabilities), options, cancellationToken))).ConfigureAwait(false);
+        known.AddRange(asked.OfType<ServerCapabilities>());
+
+        // Tools are always offered, with list changes: a member that is down now may bring its tools later.
+        return new ServerCapabilities
+        {
+            Tools = new ToolsCapability { ListChanged = true },
+            Prompts = known.Any(c => c.Prompts is not null) ? new PromptsCapability { ListChanged = true } : null,
+            Resources = known.Any(c => c.Resources is not null)
+                ? new ResourcesCapability { ListChanged = true, Subscribe = known.Any(c => c.Resources?.Subscribe == true) ? true : null }
+                : null,
+            Logging = known.Any(c => c.Logging is not null) ? new LoggingCapability() : null,
+            Completions = known.Any(c => c.Completions is not null) ? new CompletionsCapability() : null,
+        };
+    }
+
+    public void SetHandlers(SdkServerOptions server)
+    {
+        var handlers = server.Handlers;
+        var capabilities = server.Capabilities!;
+        handlers.ListToolsHandler = ListToolsAsync;
+        handlers.CallToolHandler = CallToolAsync;
+        if (capabilities.Prompts is not null)
+        {
+            handlers.ListPromptsHandler = ListPromptsAsync;
+            handlers.GetPromptHandler = GetPromptAsync;
+        }
+
+        if (capabilities.Resources is not null)
+        {
+            handlers.ListResourcesHandler = ListResourcesAsync;
+            handlers.ListResourceTemplatesHandler = ListResourceTemplatesAsync;
+            handlers.ReadResourceHandler = ReadResourceAsync;
+            if (capabilities.Resources.Subscribe == true)
+            {
+                handlers.SubscribeToResourcesHandler = SubscribeAsync;
+                handlers.UnsubscribeFromResourcesHandler = UnsubscribeAsync;
+            }
+        }
+
+        if (capabilities.Logging is not null)
+        {
+            handlers.SetLoggingLevelHandler = SetLoggingLevelAsync;
+        }
+
+        if (capabilities.Completions is not null)
+        {
+            handlers.CompleteHandler = CompleteAsync;
+        }
+    }
+
+    private ValueTask<ListToolsResult> ListToolsAsync(RequestContext<ListToolsRequestParams> request, CancellationToken cancellationToken)
+    {
+        Touch(_sessions.HttpContext);
+        return ToolsAsync(cancellationToken);
+    }
+
+    private async ValueTask<ListToolsResult> ToolsAsync(CancellationToken cancellationToken)
+    {
+        var options = Options;
+        var lists = await AllMembersAsync(options, static c => true, ListToolsOfAsync, cancellationToken).ConfigureAwait(false);
+        var tools = new List<Tool>();
+        foreach (var (member, list) in lists)
+        {
+            foreach (var tool in list)
+            {
+                tools.Add(Renamed(tool, MemberNames.Of(options.ToolNames, member, tool.Name)));
+            }
+        }
+
+        _toolOwners = OwnersOf(options, lists.SelectMany(l => l.Items.Select(t => (l.Member, t.Name))), "tool");
+        return new ListToolsResult { Tools = [.. tools.Where(t => _toolOwners.ContainsKey(t.Name))] };
+    }
+
+    private async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> request, CancellationToken cancellationToken)
+    {
+        Touch(_sessions.HttpContext);
+        var name = request.Params?.Name ?? throw new McpProtocolException("tools/call names no tool.", McpErrorCode.InvalidParams);
+        var (member, tool) = await ResolveAsync(name, "tool", () => _toolOwners, async ct => await ToolsAsync(ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        var progress = request.Params.ProgressToken is { } token ? new ProgressRelay(request.Server, token) : null;
+        var parameters = new JsonObject
+        {
+            ["name"] = tool,
+            ["arguments"] = JsonSerializer.SerializeToNode(request.Params.Arguments ?? new Dictionary<string, JsonElement>(), McpJsonUtilities.DefaultOptions.GetTypeInfo<IDictionary<string, JsonElement>>()),
+        };
+        if (MemberMetaOf(request.Params.Meta) is { } meta)
+        {
+            parameters["_meta"] = meta;
+        }
+
+        var result = await CallMemberAsync(member, request.Server, (client, ct) => RequestOfMemberAsync(client, RequestMethods.ToolsCall, parameters, progress, ct), cancellationToken).ConfigureAwait(false);
+        if (progress is not null)
+        {
+            // The member sent its progress before its result; so must the client get it.
+            await progress.SentAsync().ConfigureAwait(false);
+        }
+
+        return result?.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo<CallToolResult>())
+            ?? throw new McpProtocolException($"Member '{member}' answered tools/call without a result.", McpErrorCode.InternalError);
+    }
+
+    /// <summary>
+    /// Sends a request to a member under an id of the gateway's, so that a cancellation by the client is told the
+    /// member (<c>notifications/cancelled</c>) before the request is given up; the member's progress comes to a token
+    /// of the gateway's and is relayed.
+    /// </summary>
+    private async ValueTask<JsonNode?> RequestOfMemberAsync(McpClient client, string method, JsonObject parameters, ProgressRelay? progress, CancellationToken cancellationToken)
+    {
+        var id = new RequestId("gateway-" + Interlocked.Increment(ref _nextRequestId).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var body = (JsonObject)parameters.DeepClone();
+        var progressToken = "progress-" + id;
+        if (progress is not null)
+        {
+            ((JsonObject)(body["_meta"] ??= new JsonObject()))["progressToken"] = progressToken;
+            _progress[progressToken] = progress;
+        }
+
+        using var abandoned = new CancellationTokenSource();
+        var registration = cancellationToken.Register(() => _ = CancelAtMemberAsync(client, id, abandoned));
+        try
+        {
+            var response = await client.SendRequestAsync(new JsonRpcRequest { Id = id, Method = method, Params = body }, abandoned.Token).ConfigureAwait(false);
+            return response.Result;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+        finally
+        {
+            await registration.DisposeAsync().ConfigureAwait(false);
+            _progress.TryRemove(progressToken, out _);
+        }
+    }
+
+    private async Task CancelAtMemberAsync(McpClient client, RequestId id, CancellationTokenSource abandoned)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(Options.MemberTimeout, _sessions.Time);
+            await client.SendMessageAsync(
+                new JsonRpcNotification
+                {
+                    Method = NotificationMethods.CancelledNotification,
+                    Params = new JsonObject { ["requestId"] = id.ToString(), ["reason"] = "The client cancelled the request." },
+                },
+                timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or HttpRequestException or IOException or McpException)
+        {
+            // The member is gone; giving the request up is all that is left.
+        }
+        finally
+        {
+            try
+            {
+                await abandoned.CancelAsync().ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The member answered meanwhile.
+            }
+        }
+    }
+
+    /// <summary>A member's progress for a request of the gateway's, relayed to the client's request (in the order it came).</summary>
+    private void RelayProgress(JsonRpcMessage message)
+    {
+        if (message is JsonRpcNotification { Method: NotificationMethods.ProgressNotification, Params: JsonObject parameters } && parameters["progressToken"]?.GetValueKind() == JsonValueKind.String
+            && _progress.TryGetValue(parameters["progressToken"]!.GetValue<string>(), out var relay) && parameters["progress"] is { } progress)
+        {
+            relay.Report(new ProgressNotificationValue
+            {
+                Progress = progress.GetValue<float>(),
+                Total = parameters["total"]?.GetValue<float>(),
+                Message = parameters["message"]?.GetValue<string>(),
+            });
+        }
+    }
+
+    private ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> request, CancellationToken cancellationToken)
+    {
+        Touch(_sessions.HttpContext);
+        return PromptsAsync(cancellationToken);
+    }
+
+    private async ValueTask<ListPromptsResult> PromptsAsync(CancellationToken cancellationToken)
+    {
+        var options = Options;
+        var lists = await AllMembersAsync(options, static c => c.Prompts is not null, ListPromptsOfAsync, cancellationToken).ConfigureAwait(false);
+        var prompts = lists.SelectMany(l => l.Items.Select(p => RenamedPrompt(p, MemberNames.Of(options.ToolNames, l.Member, p.Name)))).ToList();
+        _promptOwners = OwnersOf(options, lists.SelectMany(l => l.Items.Select(p => (l.Member, p.Name))), "prompt");
+        return new ListPromptsResult { Prompts = [.. prompts.Where(p => _promptOwners.ContainsKey(p.Name))] };
+    }
+
+    private async ValueTask<GetPromptResult> GetPromptAsync(RequestContext<GetPromptRequestParams> request, CancellationToken cancellationToken)
+    {
+        Touch(_sessions.HttpContext);
+        var name = request.Params?.Name ?? throw new McpProtocolException("prompts/get names no prompt.", McpErrorCode.InvalidParams);
+        var (member, prompt) = await ResolveAsync(name, "prompt", () => _promptOwners, async ct => await PromptsAsync(ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        return await CallMemberAsync(member, request.Server, (client, ct) => client.GetPromptAsync(
+            new GetPromptRequestParams { Name = prompt, Arguments = request.Params.Arguments, Meta = MemberMetaOf(request.Params.Meta) }, ct), cancellationToken).ConfigureAwait(false);
+    }
+
+    private ValueTask<ListResourcesResult> ListResourcesAsync(RequestContext<ListResourcesRequestParams> request, CancellationToken cancellationToken)
+    {
+        Touch(_sessions.HttpContext);
+        return ResourcesAsync(cancellationToken);
+    }
+
+    private async ValueTask<ListResourcesResult> ResourcesAsync(CancellationToken cancellationToken)
+    {
+        var lists = await AllMembersAsync(Options, static c => c.Resources is not null, ListResourcesOfAsync, cancellationToken).ConfigureAwait(false);
+        var resources = new List<Resource>();
+        foreach (var (member, list) in lists)
+        {
+            foreach (var resource in list)
+            {
+                // The first member to list a URI owns it; URIs are the members' own and are not renamed.
+                if (_resourceOwners.GetOrAdd(resource.Uri, member) == member)
+                {
+                    resources.Add(resource);
+                }
+            }
+        }
+
+        return new ListResourcesResult { Resources = resources };
+    }
+
+    private ValueTask<ListResourceTemplatesResult> ListResourceTemplatesAsync(RequestContext<ListResourceTemplatesRequestParams> request, CancellationToken cancellationToken)
+    {
+        Touch(_sessions.HttpContext);
+        return TemplatesAsync(cancellationToken);
+    }
+
+    private async ValueTask<ListResourceTemplatesResult> TemplatesAsync(CancellationToken cancellationToken)
+    {
+        var lists = await AllMembersAsync(Options, static c => c.Resources is not null, ListTemplatesOfAsync, cancellationToken).ConfigureAwait(false);
+        _templateOwners = [.. lists.SelectMany(l => l.Items.Select(t => (LiteralPrefixOf(t.UriTemplate), l.Member))).OrderByDescending(t => t.Item1.Length)];
+        return new ListResourceTemplatesResult { ResourceTemplates = [.. lists.SelectMany(l => l.Items)] };
+    }
+
+    private async ValueTask<ReadResourceResult> ReadResourceAsync(RequestContext<ReadResourceRequestParams> request, CancellationToken cancellationToken)
+    {
+        Touch(_sessions.HttpContext);
+        var uri = request.Params?.Uri ?? throw new McpProtocolException("resources/read names no URI.", McpErrorCode.InvalidParams);
+        var member = await ResourceOwnerAsync(uri, cancellationToken).ConfigureAwait(false);
+        return await CallMemberAsync(member, request.Server, (client, ct) => client.ReadResourceAsync(
+            new ReadResourceRequestParams { Uri = uri, Meta = MemberMetaOf(request.Params.Meta) }, ct), cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<EmptyResult> SubscribeAsync(RequestContext<SubscribeRequestParams> request, CancellationToken cancellationToken)
+    {
+        Touch(_sessions.HttpContext);
+        var uri = request.Params?.Uri ?? throw new McpProtocolException("resources/subscribe names no URI.", McpErrorCode.InvalidParams);
+        var member = await ResourceOwnerAsync(uri, cancellationToken).ConfigureAwait(false);
+        await CallMemberAsync(member, request.Server, async (client, ct) =>
+        {
+            await client.SubscribeToResourceAsync(new SubscribeRequestParams { Uri = uri }, ct).ConfigureAwait(false);
+            return new EmptyResult();
+        }, cancellationToken).ConfigureAwait(false);
+        return new EmptyResult();
+    }
+
+    private async ValueTask<EmptyResult> UnsubscribeAsync(RequestContext<UnsubscribeRequestParams> request, CancellationToken cancellationToken)
+    {
+        Touch(_sessions.HttpContext);
+        var uri = request.Params?.Uri ?? throw new McpProtocolException("resources/unsubscribe names no URI.", McpErrorCode.InvalidParams);
+        var member = await ResourceOwnerAsync(uri, cancellationToken).ConfigureAwait(false);
+        await CallMemberAsync(member, request.Server, async (client, ct) =>
+        {
+            await client.UnsubscribeFromResourceAsync(new UnsubscribeRequestParams { Uri = uri }, ct).ConfigureAwait(false);
+            return new EmptyResult();
+        }, cancellationToken).ConfigureAwait(false);
+        return new EmptyResult();
+    }
+
+    private async ValueTask<EmptyResult> SetLoggingLevelAsync(RequestContext<SetLevelRequestParams> request, CancellationToken cancellationToken)
+    {
+        Touch(_sessions.HttpContext);
+        var level = request.Params?.Level ?? LoggingLevel.Info;
+        await AllMembersAsync(Options, static c => c.Logging is not null, async (client, ct) =>
+        {
+            await client.SetLoggingLevelAsync(level, cancellationToken: ct).ConfigureAwait(false);
+            return (IList<bool>)[];
+        }, cancellationToken).ConfigureAwait(false);
+        return new EmptyResult();
+    }
+
+    private async ValueTask<CompleteResult> CompleteAsync(RequestContext<CompleteRequestParams> request, CancellationToken cancellationToken)
+    {
+        Touch(_sessions.HttpContext);
+        var parameters = request.Params ?? throw new McpProtocolException("completion/complete has no params.", McpErrorCode.InvalidParams);
+        string member;
+        Reference reference;
+        switch (parameters.Ref)
+        {
+            case PromptReference prompt:
+                (member, var name) = await ResolveAsync(prompt.Name, "prompt", () => _promptOwners, async ct => await PromptsAsync(ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+                reference = new PromptReference { Name = name, Title = prompt.Title };
+                break;
+            case ResourceTemplateReference template:
+                member = await ResourceOwnerAsync(template.Uri ?? string.Empty, cancellationToken).ConfigureAwait(false);
+                reference = template;
+                break;
+            default:
+                throw new McpProtocolException("completion/complete needs a prompt or resource reference.", McpErrorCode.InvalidParams);
+        }
+
+        return await CallMemberAsync(member, request.Server, (client, ct) => client.CompleteAsync(
+            new CompleteRequestParams { Ref = reference, Argument = parameters.Argument, Context = parameters.Context, Meta = MemberMetaOf(parameters.Meta) }, ct), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs a request on one member, naming the member in any failure, and once more on a new session when the member forgot this one.</summary>
+    private async ValueTask<T> CallMemberAsync<T>(string name, McpServer caller, Func<McpClient, CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
+    {
+        var member = MemberOf(name);
+        using var scope = member.Calling(caller);
+        for (var attempt = 0; ; attempt++)
+        {
+            McpClient client;
+            try
+            {
+                client = await member.ClientAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsMemberFailure(ex, cancellationToken))
+            {
+                throw Unavailable(member, ex);
+            }
+
+            try
+            {
+                return await call(client, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (attempt == 0 && MemberSession.IsSessionGone(ex))
+            {
+                await ForgetAsync(member, client).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not McpProtocolException && IsMemberFailure(ex, cancellationToken))
+            {
+                throw Unavailable(member, ex);
+            }
+        }
+    }
+
+    private async Task ForgetAsync(MemberSession member, McpClient stale)
+    {
+        await member.ResetAsync(stale).ConfigureAwait(false);
+        if (SessionId is { } id)
+        {
+            await _sessions.Store.RemoveMemberAsync(id, member.Name, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private McpProtocolException Unavailable(MemberSession member, Exception ex)
+    {
+        var reason = ReasonOf(ex);
+        if (member.MarkUnavailable(reason))
+        {
+            _ = WatchForReturnAsync(member);
+        }
+
+        LogMemberUnavailable(_logger, VirtualServer, member.Name, reason);
+        return new McpProtocolException($"Member '{member.Name}' of virtual server '{VirtualServer}' is unavailable: {reason}", (McpErrorCode)JsonRpcErrorCodes.UpstreamUnavailable);
+    }
+
+    private static string ReasonOf(Exception ex) => ex switch
+    {
+        HttpRequestException { StatusCode: { } status } => $"its route answered {(int)status} {status}.",
+        OperationCanceledException or TimeoutException => "it did not answer in time.",
+        _ => ex.Message,
+    };
+
+    private static bool IsMemberFailure(Exception ex, CancellationToken cancellationToken) =>
+        !cancellationToken.IsCancellationRequested && ex is HttpRequestException or OperationCanceledException or TimeoutException or IOException or McpException;
+
+    /// <summary>Lists of every member that has the capability, each waited on for at most the member timeout; a member that fails is left out.</summary>
+    private async Task<List<(string Member, IList<T> Items)>> AllMembersAsync<T>(
+        RoutesServer options, Func<ServerCapabilities, bool> has, Func<McpClient, CancellationToken, ValueTask<IList<T>>> list, CancellationToken cancellationToken)
+    {
+        var results = await Task.WhenAll(options.Members.Select(member => WithMemberAsync(member, async (client, ct) =>
+            client.ServerCapabilities is { } capabilities && has(capabilities) ? await list(client, ct).ConfigureAwait(false) : null, options, cancellationToken))).ConfigureAwait(false);
+        return [.. options.Members.Zip(results).Where(r => r.Second is not null).Select(r => (r.First, r.Second!))];
+    }
+
+    private async Task<T?> WithMemberAsync<T>(string name, Func<McpClient, CancellationToken, ValueTask<T?>> use, RoutesServer options, CancellationToken cancellationToken)
+        where T : class
+    {
+        var member = MemberOf(name);
+        using var timeout = new CancellationTokenSource(options.MemberTimeout, _sessions.Time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+        try
+        {
+            var client = await member.ClientAsync(linked.Token).ConfigureAwait(false);
+            try
+            {
+                return await use(client, linked.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (MemberSession.IsSessionGone(ex))
+            {
+                await ForgetAsync(member, client).ConfigureAwait(false);
+                return await use(await member.ClientAsync(linked.Token).ConfigureAwait(false), linked.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (IsMemberFailure(ex, cancellationToken))
+        {
+            _ = Unavailable(member, ex);
+            return null;
+        }
+    }
+
+    /// <summary>Checks a member that failed until it answers again, then tells the client its lists changed.</summary>
+    private async Task WatchForReturnAsync(MemberSession member)
+    {
+        try
+        {
+            while (!_ended.IsCancellationRequested)
+            {
+                await Task.Delay(ReturnCheckInterval, _sessions.Time, _ended.Token).ConfigureAwait(false);
+                using var timeout = new CancellationTokenSource(Options.MemberTimeout, _sessions.Time);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _ended.Token);
+                McpClient? client = null;
+                try
+                {
+                    client = await member.ClientAsync(linked.Token).ConfigureAwait(false);
+                    await client.PingAsync(cancellationToken: linked.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (IsMemberFailure(ex, _ended.Token))
+                {
+                    if (client is not null && MemberSession.IsSessionGone(ex))
+                    {
+                        await ForgetAsync(member, client).ConfigureAwait(false);
+                    }
+
+                    continue;
+                }
+
+                LogMemberBack(_logger, VirtualServer, member.Name);
+                await NotifyAsync(NotificationMethods.ToolListChangedNotification, null).ConfigureAwait(false);
+                await NotifyAsync(NotificationMethods.PromptListChangedNotification, null).ConfigureAwait(false);
+                await NotifyAsync(NotificationMethods.ResourceListChangedNotification, null).ConfigureAwait(false);
+                return;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The session ended.
+        }
+        catch (McpProtocolException)
+        {
+            // The virtual server was removed.
+        }
+        finally
+        {
+            member.WatchEnded();
+        }
+    }
+
+    private async Task<(string Member, string Name)> ResolveAsync(
+        string name, string kind, Func<IReadOnlyDictionary<string, string>> owners, Func<CancellationToken, Task> list, CancellationToken cancellationToken)
+    {
+        var options = Options;
+        if (options.ToolNames == ToolNaming.Prefixed)
+        {
+            if (MemberNames.TrySplit(name, out var member, out var memberName) && options.Members.Contains(member, StringComparer.OrdinalIgnoreCase))
+            {
+                return (member, memberName);
+            }
+
+            throw UnknownName(kind, name, $"Its name must be '<member>{MemberNames.Separator}<{kind}>' with one of the members: {string.Join(", ", options.Members)}.");
+        }
+
+        if (!owners().ContainsKey(name))
+        {
+            await list(cancellationToken).ConfigureAwait(false);
+        }
+
+        return owners().TryGetValue(name, out var owner) ? (owner, name) : throw UnknownName(kind, name, $"No member lists it now; {kind}s/list shows what they do.");
+    }
+
+    private McpProtocolException UnknownName(string kind, string name, string hint) =>
+        new($"Unknown {kind} '{EchoedText.Of(name, 128)}' of virtual server '{VirtualServer}'. {hint}", McpErrorCode.InvalidParams);
+
+    private async Task<string> ResourceOwnerAsync(string uri, CancellationToken cancellationToken)
+    {
+        if (OwnerOfUri(uri) is { } known)
+        {
+            return known;
+        }
+
+        await ResourcesAsync(cancellationToken).ConfigureAwait(false);
+        await TemplatesAsync(cancellationToken).ConfigureAwait(false);
+        return OwnerOfUri(uri) ?? throw new McpProtocolException(
+            $"Unknown resource '{EchoedText.Of(uri, 256)}' of virtual server '{VirtualServer}': no member lists it or a template it matches.", McpErrorCode.ResourceNotFound);
+    }
+
+    private string? OwnerOfUri(string uri) =>
+        _resourceOwners.TryGetValue(uri, out var owner) ? owner : _templateOwners.FirstOrDefault(t => t.Prefix.Length > 0 && uri.StartsWith(t.Prefix, StringComparison.Ordinal)).Member;
+
+    private static string LiteralPrefixOf(string template)
+    {
+        var brace = template.IndexOf('{', StringComparison.Ordinal);
+        return brace < 0 ? template : template[..brace];
+    }
+
+    /// <summary>Which member each name belongs to; under unchanged names, a name two members list belongs to neither and is logged.</summary>
+    private Dictionary<string, string> OwnersOf(RoutesServer options, IEnumerable<(string Member, string Name)> items, string kind)
+    {
+        var owners = new Dictionary<string, string>(StringComparer.Ordinal);
+        var collided = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (member, name) in items)
+        {
+            var shown = MemberNames.Of(options.ToolNames, member, name);
+            if (!owners.TryAdd(shown, member) && !string.Equals(owners[shown], member, StringComparison.OrdinalIgnoreCase) && collided.Add(shown))
+            {
+                LogNameCollision(_logger, VirtualServer, kind, shown, owners[shown], member);
+            }
+        }
+
+        foreach (var name in collided)
+        {
+            owners.Remove(name);
+        }
+
+        return owners;
+    }
+
+    private static Tool Renamed(Tool tool, string name) => new()
+    {
+        Name = name,
+        Title = tool.Title,
+        Description = tool.Description,
+        InputSchema = tool.InputSchema,
+        OutputSchema = tool.OutputSchema,
+        Annotations = tool.Annotations,
+        Icons = tool.Icons,
+        Meta = tool.Meta,
+    };
+
+    private static Prompt RenamedPrompt(Prompt prompt, string name) => new()
+    {
+        Name = name,
+        Title = prompt.Title,
+        Description = prompt.Description,
+        Arguments = prompt.Arguments,
+        Icons = prompt.Icons,
+        Meta = prompt.Meta,
+    };
+
+    /// <summary>
+    /// The client's <c>_meta</c> as the member should see it: without the progress token (the member's progress comes
+    /// to the gateway's own and is relayed under the client's), and without the protocol's per-request keys of
+    /// 2026-07-28 (<c>io.modelcontextprotocol/…</c>), which describe the client's hop, not the member's.
+    /// </summary>
+    private static JsonObject? MemberMetaOf(JsonObject? meta)
+    {
+        if (meta is null)
+        {
+            return null;
+        }
+
+        var copy = new JsonObject();
+        foreach (var (key, value) in meta)
+        {
+            if (key != "progressToken" && !key.StartsWith(ProtocolMetaPrefix, StringComparison.Ordinal))
+            {
+                copy[key] = value?.DeepClone();
+            }
+        }
+
+        return copy.Count > 0 ? copy : null;
+    }
+
+    private static async ValueTask<IList<Tool>> ListToolsOfAsync(McpClient client, CancellationToken cancellationToken) =>
+        await AllPagesAsync<Tool, ListToolsResult>(c => client.ListToolsAsync(new ListToolsRequestParams { Cursor = c }, cancellationToken), r => r.Tools, r => r.NextCursor).ConfigureAwait(false);
+
+    private static async ValueTask<IList<Prompt>> ListPromptsOfAsync(McpClient client, CancellationToken cancellationToken) =>
+        await AllPagesAsync<Prompt, ListPromptsResult>(c => client.ListPromptsAsync(new ListPromptsRequestParams { Cursor = c }, cancellationToken), r => r.Prompts, r => r.NextCursor).ConfigureAwait(false);
+
+    private static async ValueTask<IList<Resource>> ListResourcesOfAsync(McpClient client, CancellationToken cancellationToken) =>
+        await AllPagesAsync<Resource, ListResourcesResult>(c => client.ListResourcesAsync(new ListResourcesRequestParams { Cursor = c }, cancellationToken), r => r.Resources, r => r.NextCursor).ConfigureAwait(false);
+
+    private static async ValueTask<IList<ResourceTemplate>> ListTemplatesOfAsync(McpClient client, CancellationToken cancellationToken) =>
+        await AllPagesAsync<ResourceTemplate, ListResourceTemplatesResult>(c => client.ListResourceTemplatesAsync(new ListResourceTemplatesRequestParams { Cursor = c }, cancellationToken), r => r.ResourceTemplates, r => r.NextCursor).ConfigureAwait(false);
+
+    /// <summary>Every page of a member's list: the virtual server answers with one page of all members.</summary>
+    private static async Task<IList<T>> AllPagesAsync<T, TResult>(Func<string?, ValueTask<TResult>> page, Func<TResult, IList<T>> items, Func<TResult, string?> next)
+    {
+        const int MaxPages = 100;
+        var all = new List<T>();
+        string? cursor = null;
+        for (var i = 0; i < MaxPages; i++)
+        {
+            var result = await page(cursor).ConfigureAwait(false);
+            all.AddRange(items(result));
+            if ((cursor = next(result)) is null)
+            {
+                break;
+            }
+        }
+
+        return all;
+    }
+
+    /// <summary>Opens (or, with what the store holds, resumes) a member's session through the member's route.</summary>
+    internal async Task<McpClient> OpenMemberAsync(MemberSession member, CancellationToken cancellationToken)
+    {
+        var stored = SessionId is { } id ? await _sessions.Store.LoadMemberAsync(id, member.Name, cancellationToken).ConfigureAwait(false) : null;
+        var transport = new ObservedClientTransport(new HttpClientTransport(
+            new HttpClientTransportOptions
+            {
+                Endpoint = new Uri(MemberCallEndpoint.BaseAddress, "mcp/" + Uri.EscapeDataString(member.Name)),
+                TransportMode = HttpTransportMode.StreamableHttp,
+                Name = VirtualServer + "/" + member.Name,
+                KnownSessionId = stored?.SessionId,
+                // Another replica may continue the session: only the client's DELETE ends the member's (EndAsync).
+                OwnsSession = false,
+                ConnectionTimeout = Options.MemberTimeout,
+            },
+            _http,
+            _sessions.Loggers,
+            ownsHttpClient: false), RelayProgress);
+        var options = ClientOptionsFor(member);
+        var client = stored is null
+            ? await McpClient.CreateAsync(transport, options, _sessions.Loggers, cancellationToken).ConfigureAwait(false)
+            : await McpClient.ResumeSessionAsync(transport, stored.ResumeOptions(), options, _sessions.Loggers, cancellationToken).ConfigureAwait(false);
+        _sessions.Capabilities[member.Name] = client.ServerCapabilities;
+        if (stored is null && SessionId is not null)
+        {
+            await SaveAsync(client, member.Name, cancellationToken).ConfigureAwait(false);
+        }
+
+        return client;
+    }
+
+    private Task SaveAsync(MemberSession member, CancellationToken cancellationToken) =>
+        member.Client is { } client ? SaveAsync(client, member.Name, cancellationToken) : Task.CompletedTask;
+
+    private Task SaveAsync(McpClient client, string member, CancellationToken cancellationToken) =>
+        _sessions.Store.SaveMemberAsync(SessionId!, member, MemberSessionState.Of(client), cancellationToken);
+
+    /// <summary>The member sees the client's own capabilities; what it asks of the client goes to the client.</summary>
+    private McpClientOptions ClientOptionsFor(MemberSession member)
+    {
+        var capabilities = ClientCapabilities;
+        var handlers = new McpClientHandlers
+        {
+            NotificationHandlers =
+            [
+                new(NotificationMethods.ToolListChangedNotification, (n, _) => RelayAsync(n)),
+                new(NotificationMethods.PromptListChangedNotification, (n, _) => RelayAsync(n)),
+                new(NotificationMethods.ResourceListChangedNotification, (n, _) => RelayAsync(n)),
+                new(NotificationMethods.ResourceUpdatedNotification, (n, _) => RelayAsync(n)),
+                new(NotificationMethods.LoggingMessageNotification, (n, _) => RelayAsync(n, member.LatestCaller)),
+            ],
+        };
+        if (capabilities?.Elicitation is not null)
+        {
+            handlers.ElicitationHandler = (request, ct) => TargetOf(member).ElicitAsync(request!, ct);
+        }
+
+        if (capabilities?.Sampling is not null)
+        {
+            handlers.SamplingHandler = (request, _, ct) => TargetOf(member).SampleAsync(request!, ct);
+        }
+
+        if (capabilities?.Roots is not null)
+        {
+            handlers.RootsHandler = (request, ct) => TargetOf(member).RequestRootsAsync(request!, ct);
+        }
+
+        return new McpClientOptions
+        {
+            ClientInfo = ClientInfo ?? new Implementation { Name = "mcp-gateway", Version = VirtualServerSessions.GatewayVersion },
+            ProtocolVersion = VirtualServerProtocol.MemberProtocolVersion,
+            Capabilities = new ClientCapabilities { Elicitation = capabilities?.Elicitation, Sampling = capabilities?.Sampling, Roots = capabilities?.Roots },
+            Handlers = handlers,
+            InitializationTimeout = Options.MemberTimeout,
+        };
+    }
+
+    private McpServer TargetOf(MemberSession member) =>
+        member.LatestCaller ?? Server ?? throw new McpProtocolException($"Member '{member.Name}' asked the client outside any request, and the client keeps no session.", McpErrorCode.InternalError);
+
+    private ValueTask RelayAsync(JsonRpcNotification notification, McpServer? target = null) =>
+        new(NotifyAsync(notification.Method, notification.Params, target));
+
+    private async Task NotifyAsync(string method, JsonNode? parameters, McpServer? target = null)
+    {
+        if ((target ?? Server) is not { } server || (target is null && SessionId is null))
+        {
+            return;
+        }
+
+        try
+        {
+            await server.SendMessageAsync(new JsonRpcNotification { Method = method, Params = parameters?.DeepClone() }, _ended.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException or IOException or McpException)
+        {
+            // The client's stream is gone; it reads the lists again when it comes back.
+        }
+    }
+
+    /// <summary>Ends the session here; the members' sessions too when the client ended it.</summary>
+    public async Task EndAsync()
+    {
+        await _ended.CancelAsync().ConfigureAwait(false);
+        _sessions.Endpoint.Revoke(Ticket);
+        var members = _members.Values.ToList();
+        foreach (var member in members.Where(m => EndedByClient && m.SessionId is not null))
+        {
+            await DeleteMemberSessionAsync(member.Name, member.SessionId!).ConfigureAwait(false);
+        }
+
+        foreach (var member in members)
+        {
+            await member.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (SessionId is { } id && EndedByClient)
+        {
+            await _sessions.Store.RemoveAsync(id, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private async Task DeleteMemberSessionAsync(string member, string sessionId)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, new Uri(MemberCallEndpoint.BaseAddress, "mcp/" + Uri.EscapeDataString(member)));
+        request.Headers.TryAddWithoutValidation(McpHeaders.SessionId, sessionId);
+        request.Headers.TryAddWithoutValidation(McpHeaders.ProtocolVersion, VirtualServerProtocol.MemberProtocolVersion);
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5), _sessions.Time);
+            using var response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+        {
+            // The member ends it at its idle timeout.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await EndAsync().ConfigureAwait(false);
+        _ended.Dispose();
+        _http.Dispose();
+    }
+
+    /// <summary>Sends each member request with the caller's latest token and the session's ticket.</summary>
+    private sealed class MemberCallHandler(VirtualSession session) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (session._authorization is { } authorization && AuthenticationHeaderValue.TryParse(authorization, out var header))
+            {
+                request.Headers.Authorization = header;
+            }
+
+            request.Headers.TryAddWithoutValidation(MemberCallEndpoint.TicketHeader, session.Ticket.Id);
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    /// <summary>Relays a member's progress to the client under the client's own token, on the client's request stream, in order.</summary>
+    private sealed class ProgressRelay(McpServer server, ProgressToken token) : IProgress<ProgressNotificationValue>
+    {
+        private Task _sent = Task.CompletedTask;
+
+        public void Report(ProgressNotificationValue value)
+        {
+            lock (this)
+            {
+                _sent = SendAfterAsync(_sent, value);
+            }
+        }
+
+        public Task SentAsync()
+        {
+            lock (this)
+            {
+                return _sent;
+            }
+        }
+
+        private async Task SendAfterAsync(Task previous, ProgressNotificationValue value)
+        {
+            await previous.ConfigureAwait(false);
+            try
+            {
+                await server.NotifyProgressAsync(token, value).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException or IOException or McpException)
+            {
+                // The client's request stream is gone; the result would not reach it either.
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Virtual server {VirtualServer}: member {Member} is unavailable: {Reason}")]
+    private static partial void LogMemberUnavailable(ILogger logger, string virtualServer, string member, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Virtual server {VirtualServer}: member {Member} answers again; the client is told its lists changed.")]
+    private static partial void LogMemberBack(ILogger logger, string virtualServer, string member);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Virtual server {VirtualServer} (toolNames: unchanged): {Kind} '{Name}' is listed by both {First} and {Second}; it is left out. Rename it in one member or use 'toolNames: prefixed'.")]
+    private static partial void LogNameCollision(ILogger logger, string virtualServer, string kind, string name, string first, string second);
+}
