@@ -209,6 +209,37 @@ public sealed class VirtualServerTests
     }
 
     [Fact]
+    public async Task MemberElicitation_ReachesAClientOf2026_AsAnInputRequiredResult_AndItsAnswerGoesBack()
+    {
+        await using var alpha = await TestUpstream.StartAsync("alpha");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("alpha", alpha, RoutesYaml.NoProbes)
+            .VirtualServer("work", ["alpha"]).ToString());
+
+        var asked = 0;
+        var options = new McpClientOptions
+        {
+            Handlers = new McpClientHandlers
+            {
+                ElicitationHandler = (_, _) =>
+                {
+                    Interlocked.Increment(ref asked);
+                    return ValueTask.FromResult(new ElicitResult { Action = "accept", Content = new Dictionary<string, System.Text.Json.JsonElement> { ["name"] = System.Text.Json.JsonSerializer.SerializeToElement("Grace") } });
+                },
+            },
+        };
+        // 2026-07-28 has no session and no server-to-client requests: the question comes back as the call's
+        // input_required result, and the client's retry carries the answer (multi round-trip).
+        await using var client = await gateway.ConnectAsync("work", protocolVersion: null, options: options);
+        Assert.Equal("2026-07-28", client.NegotiatedProtocolVersion);
+        var result = await client.CallToolAsync("alpha__ask", cancellationToken: Ct);
+        Assert.Equal("Hello, Grace!", Assert.IsType<TextContentBlock>(result.Content[0]).Text);
+        Assert.Equal(1, asked);
+        await Eventually.TrueAsync(() => Task.FromResult(gateway.Logs.Entries.Count(e =>
+            e.Category == "Gateway.Audit" && Equals(e.Fields.GetValueOrDefault("Server"), "work") && Equals(e.Fields.GetValueOrDefault("McpMethod"), "tools/call")) >= 2));
+    }
+
+    [Fact]
     public async Task MemberDown_ItsToolsDropOut_AndItsCallsNameIt_WhileTheOthersServe()
     {
         await using var alpha = await TestUpstream.StartAsync("alpha");

@@ -13,7 +13,7 @@ namespace Gateway.Transforms.VirtualServers;
 internal sealed class MemberSession(VirtualSession session, string member) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _opening = new(1, 1);
-    private readonly List<McpServer> _callers = [];
+    private readonly List<MemberCall> _calls = [];
     private McpClient? _client;
     private int _watching;
 
@@ -72,25 +72,29 @@ internal sealed class MemberSession(VirtualSession session, string member) : IAs
 
     public void WatchEnded() => Volatile.Write(ref _watching, 0);
 
-    /// <summary>Marks a client request in flight to this member, so that what the member asks of the client goes on its stream.</summary>
-    public IDisposable Calling(McpServer caller)
+    /// <summary>
+    /// Marks a client request in flight to this member, so that what the member asks of the client goes on its
+    /// stream, or (<paramref name="inputs"/>, for a client without a session) back as the call's input_required result.
+    /// </summary>
+    public IDisposable Calling(McpServer caller, MemberInputs? inputs = null)
     {
-        lock (_callers)
+        var call = new MemberCall(this, caller, inputs);
+        lock (_calls)
         {
-            _callers.Add(caller);
+            _calls.Add(call);
         }
 
-        return new CallScope(this, caller);
+        return call;
     }
 
-    /// <summary>The newest client request in flight to this member, else null: the session's own stream then carries it.</summary>
-    public McpServer? LatestCaller
+    /// <summary>The newest client request in flight to this member, else null: the session's own stream then carries what it asks.</summary>
+    public MemberCall? LatestCall
     {
         get
         {
-            lock (_callers)
+            lock (_calls)
             {
-                return _callers.Count > 0 ? _callers[^1] : null;
+                return _calls.Count > 0 ? _calls[^1] : null;
             }
         }
     }
@@ -107,13 +111,18 @@ internal sealed class MemberSession(VirtualSession session, string member) : IAs
         _opening.Dispose();
     }
 
-    private sealed class CallScope(MemberSession member, McpServer caller) : IDisposable
+    /// <summary>A client request in flight to the member.</summary>
+    internal sealed class MemberCall(MemberSession member, McpServer caller, MemberInputs? inputs) : IDisposable
     {
+        public McpServer Caller { get; } = caller;
+
+        public MemberInputs? Inputs { get; } = inputs;
+
         public void Dispose()
         {
-            lock (member._callers)
+            lock (member._calls)
             {
-                member._callers.Remove(caller);
+                member._calls.Remove(this);
             }
         }
     }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Gateway.Mcp;
 using Gateway.Transforms.Configuration;
 using Gateway.Transforms.InboundAuth;
@@ -74,7 +75,13 @@ internal sealed class VirtualServerSessions : IAsyncDisposable
         VirtualSession session;
         if (!initialize && sessionId.Length == 0)
         {
-            session = _sessionless.GetOrAdd(request.Server + "|" + OwnerOf(request), static (_, s) => s.Sessions.NewSession(s.Http, s.Request), (Sessions: this, Http: http, Request: request));
+            // A 2026-07-28 request says in its _meta what the client can do; callers that say different things get
+            // member sessions of their own, which offer the members what the client offers.
+            var (capabilities, client) = ClientOfRequest(request.Body?.Memory);
+            var key = request.Server + "|" + OwnerOf(request) + "|" + Sha256Text.Hex(capabilities?.ToJsonString() ?? string.Empty, bytes: 8);
+            session = _sessionless.GetOrAdd(key, static (_, s) => s.Sessions.NewSession(s.Http, s.Request), (Sessions: this, Http: http, Request: request));
+            session.ClientCapabilities ??= capabilities?.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo<ClientCapabilities>());
+            session.ClientInfo ??= client?.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo<Implementation>());
             session.Sessionless = true;
             session.Touch(http);
             await EvictIdleAsync().ConfigureAwait(false);
@@ -220,6 +227,20 @@ internal sealed class VirtualServerSessions : IAsyncDisposable
         catch (JsonException)
         {
             // The SDK answers a malformed initialize itself.
+        }
+    }
+
+    private static (JsonNode? Capabilities, JsonNode? Client) ClientOfRequest(ReadOnlyMemory<byte>? body)
+    {
+        try
+        {
+            return body is { } json && JsonNode.Parse(json.Span) is JsonObject { } message && message["params"]?["_meta"] is JsonObject meta
+                ? (meta[MetaKeys.ClientCapabilities], meta[MetaKeys.ClientInfo])
+                : (null, null);
+        }
+        catch (JsonException)
+        {
+            return (null, null);
         }
     }
 

@@ -37,6 +37,7 @@ internal sealed partial class VirtualSession : IAsyncDisposable
     private Dictionary<string, string> _promptOwners = [];
     private IReadOnlyList<(string Prefix, string Member)> _templateOwners = [];
     private readonly ConcurrentDictionary<string, ProgressRelay> _progress = new(StringComparer.Ordinal);
+    private readonly ParkedCalls _parked;
     private string? _authorization;
     private static long _nextRequestId;
 
@@ -48,6 +49,7 @@ internal sealed partial class VirtualSession : IAsyncDisposable
         _logger = logger;
         _http = new HttpClient(new MemberCallHandler(this) { InnerHandler = handler }, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
         LastUsed = sessions.Time.GetTimestamp();
+        _parked = new ParkedCalls(sessions.Time);
     }
 
     public string VirtualServer { get; }
@@ -207,6 +209,11 @@ internal sealed partial class VirtualSession : IAsyncDisposable
     private async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> request, CancellationToken cancellationToken)
     {
         Touch(_sessions.HttpContext);
+        if (Sessionless && request.Params?.RequestState is { Length: > 0 } state)
+        {
+            return await _parked.ResumeAsync(state, request.Params.InputResponses, cancellationToken).ConfigureAwait(false);
+        }
+
         var name = request.Params?.Name ?? throw new McpProtocolException("tools/call names no tool.", McpErrorCode.InvalidParams);
         var (member, tool) = await ResolveAsync(name, "tool", () => _toolOwners, async ct => await ToolsAsync(ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         var progress = request.Params.ProgressToken is { } token ? new ProgressRelay(request.Server, token) : null;
@@ -220,7 +227,20 @@ internal sealed partial class VirtualSession : IAsyncDisposable
             parameters["_meta"] = meta;
         }
 
-        var result = await CallMemberAsync(member, request.Server, (client, ct) => RequestOfMemberAsync(client, RequestMethods.ToolsCall, parameters, progress, ct), cancellationToken).ConfigureAwait(false);
+        if (!Sessionless)
+        {
+            return await CallToolOfMemberAsync(member, request.Server, parameters, progress, inputs: null, cancellationToken).ConfigureAwait(false);
+        }
+
+        var call = new PendingCall((inputs, ct) => CallToolOfMemberAsync(member, request.Server, parameters, progress, inputs, ct));
+        return await _parked.AwaitAsync(call, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<CallToolResult> CallToolOfMemberAsync(
+        string member, McpServer caller, JsonObject parameters, ProgressRelay? progress, MemberInputs? inputs, CancellationToken cancellationToken)
+    {
+        var result = await CallMemberAsync(member, caller, (client, ct) => RequestOfMemberAsync(client, RequestMethods.ToolsCall, parameters, progress, ct), cancellationToken, inputs)
+            .ConfigureAwait(false);
         if (progress is not null)
         {
             // The member sent its progress before its result; so must the client get it.
@@ -444,10 +464,11 @@ internal sealed partial class VirtualSession : IAsyncDisposable
     }
 
     /// <summary>Runs a request on one member, naming the member in any failure, and once more on a new session when the member forgot this one.</summary>
-    private async ValueTask<T> CallMemberAsync<T>(string name, McpServer caller, Func<McpClient, CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
+    private async ValueTask<T> CallMemberAsync<T>(
+        string name, McpServer caller, Func<McpClient, CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken, MemberInputs? inputs = null)
     {
         var member = MemberOf(name);
-        using var scope = member.Calling(caller);
+        using var scope = member.Calling(caller, inputs);
         for (var attempt = 0; ; attempt++)
         {
             McpClient client;
@@ -783,22 +804,28 @@ internal sealed partial class VirtualSession : IAsyncDisposable
                 new(NotificationMethods.PromptListChangedNotification, (n, _) => RelayAsync(n)),
                 new(NotificationMethods.ResourceListChangedNotification, (n, _) => RelayAsync(n)),
                 new(NotificationMethods.ResourceUpdatedNotification, (n, _) => RelayAsync(n)),
-                new(NotificationMethods.LoggingMessageNotification, (n, _) => RelayAsync(n, member.LatestCaller)),
+                new(NotificationMethods.LoggingMessageNotification, (n, _) => RelayAsync(n, member.LatestCall?.Caller)),
             ],
         };
         if (capabilities?.Elicitation is not null)
         {
-            handlers.ElicitationHandler = (request, ct) => TargetOf(member).ElicitAsync(request!, ct);
+            handlers.ElicitationHandler = async (request, ct) => member.LatestCall?.Inputs is { } inputs
+                ? AnswerOf<ElicitResult>(await inputs.AskAsync(InputRequest.ForElicitation(request!), ct).ConfigureAwait(false))
+                : await TargetOf(member).ElicitAsync(request!, ct).ConfigureAwait(false);
         }
 
         if (capabilities?.Sampling is not null)
         {
-            handlers.SamplingHandler = (request, _, ct) => TargetOf(member).SampleAsync(request!, ct);
+            handlers.SamplingHandler = async (request, _, ct) => member.LatestCall?.Inputs is { } inputs
+                ? AnswerOf<CreateMessageResult>(await inputs.AskAsync(InputRequest.ForSampling(request!), ct).ConfigureAwait(false))
+                : await TargetOf(member).SampleAsync(request!, ct).ConfigureAwait(false);
         }
 
         if (capabilities?.Roots is not null)
         {
-            handlers.RootsHandler = (request, ct) => TargetOf(member).RequestRootsAsync(request!, ct);
+            handlers.RootsHandler = async (request, ct) => member.LatestCall?.Inputs is { } inputs
+                ? AnswerOf<ListRootsResult>(await inputs.AskAsync(InputRequest.ForRootsList(request!), ct).ConfigureAwait(false))
+                : await TargetOf(member).RequestRootsAsync(request!, ct).ConfigureAwait(false);
         }
 
         return new McpClientOptions
@@ -811,8 +838,11 @@ internal sealed partial class VirtualSession : IAsyncDisposable
         };
     }
 
+    private static T AnswerOf<T>(InputResponse response) =>
+        response.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo<T>()) ?? throw new McpProtocolException("The client's answer is empty.", McpErrorCode.InvalidParams);
+
     private McpServer TargetOf(MemberSession member) =>
-        member.LatestCaller ?? Server ?? throw new McpProtocolException($"Member '{member.Name}' asked the client outside any request, and the client keeps no session.", McpErrorCode.InternalError);
+        member.LatestCall?.Caller ?? Server ?? throw new McpProtocolException($"Member '{member.Name}' asked the client outside any request, and the client keeps no session.", McpErrorCode.InternalError);
 
     private ValueTask RelayAsync(JsonRpcNotification notification, McpServer? target = null) =>
         new(NotifyAsync(notification.Method, notification.Params, target));
@@ -875,6 +905,7 @@ internal sealed partial class VirtualSession : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await EndAsync().ConfigureAwait(false);
+        _parked.Dispose();
         _ended.Dispose();
         _http.Dispose();
     }
