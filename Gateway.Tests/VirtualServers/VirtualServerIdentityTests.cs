@@ -129,7 +129,13 @@ public sealed class VirtualServerIdentityTests : IAsyncLifetime
         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _idp.Forge("bob", audience));
         using var response = await gateway.Http.SendAsync(request, Ct);
 
-        Assert.False(response.IsSuccessStatusCode, response.StatusCode.ToString());
+        await RawMcp.AssertErrorAsync(response, HttpStatusCode.NotFound, -32001, id: "2");
+
+        // Nor is it the same user's in another client application.
+        using var other = RawMcp.Post("/mcp/work", RawMcp.CallTool("alpha__whoami"), alice.SessionId);
+        other.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _idp.Forge("alice", audience, d => d.Claims["azp"] = "another-app"));
+        using var otherResponse = await gateway.Http.SendAsync(other, Ct);
+        await RawMcp.AssertErrorAsync(otherResponse, HttpStatusCode.NotFound, -32001, id: "2");
         Assert.DoesNotContain(alpha.Posts, p => p.Body.Contains("whoami", StringComparison.Ordinal));
     }
 

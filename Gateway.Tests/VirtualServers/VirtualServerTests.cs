@@ -1,4 +1,5 @@
 using System.Net;
+using Gateway.Mcp;
 using Gateway.Tests.Infrastructure;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
@@ -51,6 +52,44 @@ public sealed class VirtualServerTests
         await Eventually.TrueAsync(() => Task.FromResult(gateway.Logs.Entries.Any(e =>
             e.Category == "Gateway.Audit" && Equals(e.Fields.GetValueOrDefault("Server"), "alpha") && Equals(e.Fields.GetValueOrDefault("Via"), "work")
             && Equals(e.Fields.GetValueOrDefault("McpMethod"), "tools/call"))));
+    }
+
+    [Fact]
+    public async Task CallOfAnOpenMemberSession_GoesStraightDownTheMembersRoute_UnderTheClientsOwnId()
+    {
+        await using var alpha = await TestUpstream.StartAsync("alpha");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("alpha", alpha, RoutesYaml.NoProbes)
+            .VirtualServer("work", ["alpha"]).ToString());
+
+        var session = await RawMcp.InitializeAsync(gateway.Http, "/mcp/work");
+        using var response = await gateway.Http.SendAsync(RawMcp.Post("/mcp/work", RawMcp.CallTool("alpha__echo", id: 4242, arguments: """{"message":"direct"}"""), session), Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False(response.Headers.Contains("Mcp-Session-Id"), "the member's session id stays with the gateway");
+        var message = await RawMcp.ReadMessageAsync(response);
+        Assert.Equal(4242, message.GetProperty("id").GetInt32());
+        Assert.Equal("direct", message.GetProperty("result").GetProperty("content")[0].GetProperty("text").GetString());
+
+        // The member's own route carried it, renamed, under the client's id, and its audit names the virtual server.
+        Assert.Contains(alpha.Posts, p => p.Body.Contains("\"id\":4242", StringComparison.Ordinal) && p.Body.Contains("\"name\":\"echo\"", StringComparison.Ordinal));
+        await Eventually.TrueAsync(() => Task.FromResult(gateway.Logs.Entries.Any(e => e.Category == "Gateway.Audit"
+            && Equals(e.Fields.GetValueOrDefault("Server"), "alpha") && Equals(e.Fields.GetValueOrDefault("Via"), "work") && Equals(e.Fields.GetValueOrDefault("Target"), "echo"))));
+    }
+
+    [Fact]
+    public async Task VirtualServerName_IsOneServerWhateverItsCase()
+    {
+        await using var alpha = await TestUpstream.StartAsync("alpha");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("alpha", alpha, RoutesYaml.NoProbes)
+            .VirtualServer("work", ["alpha"], "rateLimit: { requestsPerMinute: 2, burst: 2 }").ToString());
+
+        using (await gateway.Http.SendAsync(RawMcp.Post("/mcp/work", RawMcp.Initialize), Ct))
+        using (await gateway.Http.SendAsync(RawMcp.Post("/mcp/WORK", RawMcp.Initialize), Ct))
+        using (var third = await gateway.Http.SendAsync(RawMcp.Post("/mcp/Work", RawMcp.Initialize), Ct))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+        }
     }
 
     [Fact]
@@ -253,8 +292,10 @@ public sealed class VirtualServerTests
         Assert.Contains("beta__add", (await client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name));
         await beta.DisposeAsync();
 
+        // A JSON-RPC error of the call (not an HTTP failure of the virtual server), naming the member.
         var refused = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("beta__add", new Dictionary<string, object?> { ["message"] = "x" }, cancellationToken: Ct).AsTask());
-        Assert.Contains("Member 'beta' of virtual server 'work' is unavailable", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(JsonRpcErrorCodes.UpstreamUnavailable, (int)refused.ErrorCode);
+        Assert.Contains("'beta'", refused.Message, StringComparison.Ordinal);
         var tools = (await client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name).ToList();
         Assert.DoesNotContain("beta__add", tools);
         Assert.Contains("alpha__echo", tools);

@@ -10,12 +10,12 @@ internal sealed class McpRequestContextMiddleware(RequestDelegate next, RoutesCo
 {
     public Task InvokeAsync(HttpContext context)
     {
-        if (McpRouteMetadata.ServerOf(context) is not { } server)
+        var current = routes.Current;
+        if (McpRouteMetadata.ServerOf(context, current.Servers.Keys) is not { } server)
         {
             return next(context);
         }
 
-        var current = routes.Current;
         if (!current.Servers.TryGetValue(server, out var options))
         {
             // Matched a route of routes that were replaced a moment ago without this server.

@@ -13,12 +13,17 @@ public static class McpRouteMetadata
     /// <summary>The gateway path of a server: <c>/mcp/&lt;name&gt;</c>.</summary>
     public static string PathOf(string server) => "/mcp/" + server;
 
-    /// <summary>The server whose route the request matched, or null for other endpoints; usable before the proxy pipeline.</summary>
-    public static string? ServerOf(HttpContext context)
+    /// <summary>
+    /// The server whose route the request matched, or null for other endpoints; usable before the proxy pipeline. A
+    /// virtual server's name is the route's value, which routing matched without regard to case: <paramref name="names"/>
+    /// gives the configured spelling, so that limits, metrics and sessions know one server by one name.
+    /// </summary>
+    public static string? ServerOf(HttpContext context, IEnumerable<string> names)
     {
+        ArgumentNullException.ThrowIfNull(names);
         var metadata = context.GetEndpoint()?.Metadata;
         return metadata?.GetMetadata<VirtualServerEndpointMetadata>() is not null
-            ? context.GetRouteValue("server") as string
+            ? context.GetRouteValue("server") is string name ? names.FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase)) : null
             : metadata?.GetMetadata<RouteModel>()?.Config.Metadata?.GetValueOrDefault(Server);
     }
 }

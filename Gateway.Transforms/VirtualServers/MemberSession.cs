@@ -1,6 +1,5 @@
 using System.Net;
 using ModelContextProtocol.Client;
-using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
 namespace Gateway.Transforms.VirtualServers;
@@ -19,12 +18,6 @@ internal sealed class MemberSession(VirtualSession session, string member) : IAs
 
     public string Name { get; } = member;
 
-    /// <summary>Why the member could not be reached the last time; null while it answers.</summary>
-    public string? Failure { get; private set; }
-
-    /// <summary>The member's capabilities, once its session is open.</summary>
-    public ServerCapabilities? Capabilities => _client?.ServerCapabilities;
-
     /// <summary>The session id the member route issued; null until opened.</summary>
     public string? SessionId => _client?.SessionId;
 
@@ -36,7 +29,7 @@ internal sealed class MemberSession(VirtualSession session, string member) : IAs
     /// <summary>The open client, opening (or resuming) the member's session on first use.</summary>
     public async ValueTask<McpClient> ClientAsync(CancellationToken cancellationToken)
     {
-        if (_client is { } open)
+        if (_client is { Completion.IsCompleted: false } open)
         {
             return open;
         }
@@ -44,8 +37,14 @@ internal sealed class MemberSession(VirtualSession session, string member) : IAs
         await _opening.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (_client is { Completion.IsCompleted: true } ended)
+            {
+                // Its session ended under it (the member forgot it, its stream gave up): a new one is opened.
+                _client = null;
+                await ended.DisposeAsync().ConfigureAwait(false);
+            }
+
             _client ??= await session.OpenMemberAsync(this, cancellationToken).ConfigureAwait(false);
-            Failure = null;
             return _client;
         }
         finally
@@ -63,12 +62,8 @@ internal sealed class MemberSession(VirtualSession session, string member) : IAs
         }
     }
 
-    /// <summary>Notes the failure; true when this is the one that should start watching for the member's return.</summary>
-    public bool MarkUnavailable(string reason)
-    {
-        Failure = reason;
-        return Interlocked.Exchange(ref _watching, 1) == 0;
-    }
+    /// <summary>Notes that the member failed; true when this is the one that should start watching for its return.</summary>
+    public bool MarkUnavailable() => Interlocked.Exchange(ref _watching, 1) == 0;
 
     public void WatchEnded() => Volatile.Write(ref _watching, 0);
 

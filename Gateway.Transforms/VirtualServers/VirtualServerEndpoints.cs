@@ -17,15 +17,41 @@ internal static class VirtualServerEndpoints
     /// <summary>The route constraint that matches the names of the virtual servers in force.</summary>
     public const string RouteConstraint = "mcpvirtual";
 
+    // The SDK's own code for an unknown session (MCP's -32001), which its clients answer by initializing again.
+    private const int SessionNotFound = -32001;
+
     /// <summary>
     /// The steps a forwarded request takes in YARP's pipeline that apply to a virtual server's own requests too: the
-    /// guard (body size, one JSON-RPC message, headers) and the virtual server's rate limits.
+    /// guard (body size, one JSON-RPC message, headers) and the virtual server's rate limits; then a call that can go
+    /// straight down its member's route does (<see cref="DirectMemberCalls"/>).
     /// </summary>
     public static void UseVirtualServerSteps(this IApplicationBuilder app) =>
         app.UseWhen(IsVirtualServerRequest, branch =>
         {
             branch.UseMiddleware<McpRequestGuardMiddleware>();
+            branch.Use((context, next) =>
+            {
+                // A session this replica holds is its user's in one client application: anyone else gets 404, as for
+                // a forged id (the SDK's own check compares the user alone).
+                var request = context.GetMcpRequest();
+                if (context.Request.Headers[McpHeaders.SessionId].ToString() is { Length: > 0 } sessionId
+                    && !context.RequestServices.GetRequiredService<VirtualServerSessions>().MayUse(sessionId, request))
+                {
+                    return McpErrorResponse.WriteAsync(context, StatusCodes.Status404NotFound, SessionNotFound, "Session not found.");
+                }
+
+                return next(context);
+            });
             branch.UseMiddleware<RateLimitMiddleware>();
+            branch.Use(async (context, next) =>
+            {
+                var direct = context.RequestServices.GetRequiredService<DirectMemberCalls>();
+                direct.ForwardCancellation(context);
+                if (!await direct.TryCallAsync(context).ConfigureAwait(false))
+                {
+                    await next(context).ConfigureAwait(false);
+                }
+            });
             branch.Use((context, next) =>
             {
                 if (HttpMethods.IsDelete(context.Request.Method) && context.Request.Headers[McpHeaders.SessionId].ToString() is { Length: > 0 } sessionId)

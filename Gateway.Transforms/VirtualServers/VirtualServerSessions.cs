@@ -28,12 +28,13 @@ internal sealed class VirtualServerSessions : IAsyncDisposable
 {
     private static readonly TimeSpan SessionlessIdle = TimeSpan.FromMinutes(10);
     private static readonly object SessionItem = new();
+    private static readonly object MigrationItem = new();
     private readonly IHttpContextAccessor _accessor;
     private readonly HttpMessageHandler _handler;
     private readonly ILogger<VirtualSession> _logger;
     private readonly ConditionalWeakTable<SdkServerOptions, VirtualSession> _byOptions = [];
     private readonly ConcurrentDictionary<string, VirtualSession> _byId = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, VirtualSession> _sessionless = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<VirtualSession>> _sessionless = new(StringComparer.Ordinal);
 
     public VirtualServerSessions(RoutesConfigStore routes, MemberCallEndpoint endpoint, VirtualSessionStore store, IHttpContextAccessor accessor, ILoggerFactory loggers, TimeProvider time)
     {
@@ -70,44 +71,51 @@ internal sealed class VirtualServerSessions : IAsyncDisposable
     public async Task ConfigureAsync(HttpContext http, SdkServerOptions options, CancellationToken cancellationToken)
     {
         var request = http.GetMcpRequest();
-        var sessionId = http.Request.Headers[McpHeaders.SessionId].ToString();
         var initialize = request.Envelope?.Method == "initialize";
         VirtualSession session;
-        if (!initialize && sessionId.Length == 0)
+        var created = false;
+        if (http.Items[MigrationItem] is (string sessionId, VirtualSessionRecord record))
         {
-            // A 2026-07-28 request says in its _meta what the client can do; callers that say different things get
-            // member sessions of their own, which offer the members what the client offers.
+            // Continued on this replica, for its owner (MigrateAsync checked): the client's initialize, as stored.
+            session = NewSession(http, request);
+            created = true;
+            session.Resume(sessionId);
+            ReadInitialize(session, record.Initialize);
+            _byId[sessionId] = session;
+        }
+        else if (!initialize)
+        {
+            // A request without a session (2026-07-28; the SDK serves none other here) says in its _meta what the
+            // client can do; callers that say different things get member sessions of their own.
             var (capabilities, client) = ClientOfRequest(request.Body?.Memory);
             var key = request.Server + "|" + OwnerOf(request) + "|" + Sha256Text.Hex(capabilities?.ToJsonString() ?? string.Empty, bytes: 8);
-            session = _sessionless.GetOrAdd(key, static (_, s) => s.Sessions.NewSession(s.Http, s.Request), (Sessions: this, Http: http, Request: request));
-            session.ClientCapabilities ??= capabilities?.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo<ClientCapabilities>());
-            session.ClientInfo ??= client?.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo<Implementation>());
-            session.Sessionless = true;
+            session = _sessionless.GetOrAdd(key, static (_, s) => new Lazy<VirtualSession>(() => s.Sessions.NewSessionless(s.Http, s.Request, s.Capabilities, s.Client)),
+                (Sessions: this, Http: http, Request: request, Capabilities: capabilities, Client: client)).Value;
             session.Touch(http);
             await EvictIdleAsync().ConfigureAwait(false);
         }
         else
         {
             session = NewSession(http, request);
-            if (initialize)
-            {
-                ReadClient(session, request.Body?.Memory);
-            }
-            else if (await Store.LoadSessionAsync(sessionId, cancellationToken).ConfigureAwait(false) is { } record)
-            {
-                // Continued on this replica: the client's initialize, as the replica that started it stored it.
-                session.Resume(sessionId);
-                ReadInitialize(session, record.Initialize);
-                _byId[sessionId] = session;
-            }
+            created = true;
+            ReadClient(session, request.Body?.Memory);
         }
 
-        session.Touch(http);
-        _byOptions.AddOrUpdate(options, session);
-        http.Items[SessionItem] = session;
-        options.ServerInfo = new Implementation { Name = request.Server, Version = GatewayVersion };
-        options.Capabilities = await session.CapabilitiesAsync(cancellationToken).ConfigureAwait(false);
-        session.SetHandlers(options);
+        try
+        {
+            session.Touch(http);
+            _byOptions.AddOrUpdate(options, session);
+            http.Items[SessionItem] = session;
+            options.ServerInfo = new Implementation { Name = request.Server, Version = GatewayVersion };
+            options.Capabilities = await session.CapabilitiesAsync(cancellationToken).ConfigureAwait(false);
+            session.SetHandlers(options);
+        }
+        catch when (created)
+        {
+            // The SDK never owns a session it could not configure: nothing else would end it.
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>The SDK's <c>RunSessionHandler</c>: the session runs, and ends here when the SDK ends it.</summary>
@@ -165,10 +173,18 @@ internal sealed class VirtualServerSessions : IAsyncDisposable
             return null;
         }
 
+        http.Items[MigrationItem] = (sessionId, record);
         return InitializeOf(record.Initialize);
     }
 
-    /// <summary>The client ends its session (DELETE): its member sessions end with it.</summary>
+    /// <summary>
+    /// Whether a request's session id, when this replica holds that session, is the caller's: the SDK compares the
+    /// user alone, and a session is its user's in one client application (as the gateway's own sessions are).
+    /// </summary>
+    public bool MayUse(string sessionId, McpRequestContext request) =>
+        !_byId.TryGetValue(sessionId, out var session) || string.Equals(session.Owner, OwnerOf(request), StringComparison.Ordinal);
+
+    /// <summary>The client ends its session (DELETE; its owner, <see cref="MayUse"/> checked): its member sessions end with it.</summary>
     public void Ending(string sessionId)
     {
         if (_byId.TryGetValue(sessionId, out var session))
@@ -179,31 +195,50 @@ internal sealed class VirtualServerSessions : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var session in _sessionless.Values)
+        foreach (var session in _sessionless.Values.Where(s => s.IsValueCreated))
         {
-            await session.DisposeAsync().ConfigureAwait(false);
+            await session.Value.DisposeAsync().ConfigureAwait(false);
         }
 
         _handler.Dispose();
     }
 
-    private VirtualSession NewSession(HttpContext http, McpRequestContext request)
+    private VirtualSession NewSessionless(HttpContext http, McpRequestContext request, JsonNode? capabilities, JsonNode? client)
     {
-        var audience = Routes.Startup.Auth is { } auth ? McpResources.AudienceOf(http.Request, request.Server, request.Options, request.Gateway, auth) : null;
-        return new VirtualSession(this, request.Server, Endpoint.Issue(request.Server, audience), _handler, _logger);
+        var session = NewSession(http, request);
+        session.Sessionless = true;
+        session.ClientCapabilities = capabilities?.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo<ClientCapabilities>());
+        session.ClientInfo = client?.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo<Implementation>());
+        return session;
     }
 
+    private VirtualSession NewSession(HttpContext http, McpRequestContext request)
+    {
+        // The member routes take the virtual server's audience only for a token the virtual server checked itself.
+        var audience = Routes.Startup.Auth is { } auth && request.Caller.IsAuthenticated
+            ? McpResources.AudienceOf(http.Request, request.Server, request.Options, request.Gateway, auth)
+            : null;
+        return new VirtualSession(this, request.Server, OwnerOf(request), Endpoint.Issue(request.Server, audience), _handler, _logger);
+    }
+
+    /// <summary>The session of <paramref name="sessionId"/> on this replica, when it is the caller's.</summary>
+    public VirtualSession? SessionOf(string sessionId, McpRequestContext request) =>
+        _byId.TryGetValue(sessionId, out var session) && string.Equals(session.Owner, OwnerOf(request), StringComparison.Ordinal)
+        && string.Equals(session.VirtualServer, request.Server, StringComparison.OrdinalIgnoreCase)
+            ? session
+            : null;
+
     // Who may continue the session: the same user of the same client application, as for the gateway's own sessions.
-    private static string OwnerOf(McpRequestContext request) =>
+    internal static string OwnerOf(McpRequestContext request) =>
         request.Caller.IsAuthenticated ? Convert.ToHexString(request.Caller.SessionOwnerHash.Span) : "anonymous:" + request.CallerKey;
 
     private async Task EvictIdleAsync()
     {
         foreach (var (key, session) in _sessionless)
         {
-            if (Time.GetElapsedTime(session.LastUsed) > SessionlessIdle && _sessionless.TryRemove(key, out _))
+            if (session.IsValueCreated && !session.Value.Busy && Time.GetElapsedTime(session.Value.LastUsed) > SessionlessIdle && _sessionless.TryRemove(key, out _))
             {
-                await session.DisposeAsync().ConfigureAwait(false);
+                await session.Value.DisposeAsync().ConfigureAwait(false);
             }
         }
     }

@@ -15,7 +15,8 @@ public static class VirtualServersExtensions
     internal static IServiceCollection AddVirtualServers(this IServiceCollection services, StartupOptions startup, RedisConnections redis, MemberCallEndpoint endpoint)
     {
         ArgumentNullException.ThrowIfNull(startup);
-        services.AddSingleton(endpoint);
+        // By factory, so that the container disposes it (and its socket's folder) with the gateway.
+        services.AddSingleton(_ => endpoint);
         services.AddHttpContextAccessor();
         services.Configure<RouteOptions>(o => o.SetParameterPolicy<VirtualServerRouteConstraint>(VirtualServerEndpoints.RouteConstraint));
         services.AddSingleton(sp => new VirtualSessionStore(
@@ -24,6 +25,7 @@ public static class VirtualServersExtensions
                 : new VirtualSessionStore.MemoryHashes(),
             sp.GetRequiredService<ILogger<VirtualSessionStore>>()));
         services.AddSingleton<VirtualServerSessions>();
+        services.AddSingleton<DirectMemberCalls>();
         services.AddSingleton<ISessionMigrationHandler, VirtualSessionMigration>();
         services.AddMcpServer().WithHttpTransport(transport =>
         {

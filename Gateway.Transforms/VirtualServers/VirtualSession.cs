@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -38,13 +39,17 @@ internal sealed partial class VirtualSession : IAsyncDisposable
     private IReadOnlyList<(string Prefix, string Member)> _templateOwners = [];
     private readonly ConcurrentDictionary<string, ProgressRelay> _progress = new(StringComparer.Ordinal);
     private readonly ParkedCalls _parked;
+    private readonly ConcurrentDictionary<string, string> _directCalls = new(StringComparer.Ordinal);
+    private int _busy;
+    private Task<ServerCapabilities>? _capabilities;
     private string? _authorization;
     private static long _nextRequestId;
 
-    public VirtualSession(VirtualServerSessions sessions, string virtualServer, MemberCallTicket ticket, HttpMessageHandler handler, ILogger logger)
+    public VirtualSession(VirtualServerSessions sessions, string virtualServer, string owner, MemberCallTicket ticket, HttpMessageHandler handler, ILogger logger)
     {
         _sessions = sessions;
         VirtualServer = virtualServer;
+        Owner = owner;
         Ticket = ticket;
         _logger = logger;
         _http = new HttpClient(new MemberCallHandler(this) { InnerHandler = handler }, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
@@ -55,6 +60,12 @@ internal sealed partial class VirtualSession : IAsyncDisposable
     public string VirtualServer { get; }
 
     public MemberCallTicket Ticket { get; }
+
+    /// <summary>Who started the session (<see cref="VirtualServerSessions"/>' owner key): only they may use it.</summary>
+    public string Owner { get; }
+
+    /// <summary>Whether members may ask the client something (it offered elicitation, sampling or roots).</summary>
+    public bool OffersClientRequests => ClientCapabilities is { } c && (c.Elicitation is not null || c.Sampling is not null || c.Roots is not null);
 
     /// <summary>The id the client knows the session by; null for a 2026-07-28 client's requests, which share one per caller.</summary>
     public string? SessionId { get; private set; }
@@ -85,8 +96,9 @@ internal sealed partial class VirtualSession : IAsyncDisposable
             return;
         }
 
+        // A token is passed on only when the virtual server validated it (its caller is authenticated).
         var authorization = http.Request.Headers.Authorization;
-        _authorization = authorization.Count > 0 ? authorization.ToString() : null;
+        _authorization = Ticket.Audience is not null && authorization.Count > 0 ? authorization.ToString() : null;
         Ticket.ClientAddress = http.Connection.RemoteIpAddress;
     }
 
@@ -115,7 +127,11 @@ internal sealed partial class VirtualSession : IAsyncDisposable
     }
 
     /// <summary>The union of the members' capabilities; members never seen are asked, for at most the member timeout.</summary>
-    public async Task<ServerCapabilities> CapabilitiesAsync(CancellationToken cancellationToken)
+    public Task<ServerCapabilities> CapabilitiesAsync(CancellationToken cancellationToken) =>
+        // A session-less session is configured on every request: its members are asked once.
+        Sessionless ? _capabilities ??= UnionOfCapabilitiesAsync(_ended.Token) : UnionOfCapabilitiesAsync(cancellationToken);
+
+    private async Task<ServerCapabilities> UnionOfCapabilitiesAsync(CancellationToken cancellationToken)
     {
         var options = Options;
         var known = new List<ServerCapabilities>();
@@ -318,6 +334,18 @@ internal sealed partial class VirtualSession : IAsyncDisposable
     /// <summary>A member's progress for a request of the gateway's, relayed to the client's request (in the order it came).</summary>
     private void RelayProgress(JsonRpcMessage message)
     {
+        try
+        {
+            RelayProgressOf(message);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException or JsonException)
+        {
+            // A malformed progress notification of the member's: it runs in the SDK's read loop, which must go on.
+        }
+    }
+
+    private void RelayProgressOf(JsonRpcMessage message)
+    {
         if (message is JsonRpcNotification { Method: NotificationMethods.ProgressNotification, Params: JsonObject parameters } && parameters["progressToken"]?.GetValueKind() == JsonValueKind.String
             && _progress.TryGetValue(parameters["progressToken"]!.GetValue<string>(), out var relay) && parameters["progress"] is { } progress)
         {
@@ -469,6 +497,8 @@ internal sealed partial class VirtualSession : IAsyncDisposable
     {
         var member = MemberOf(name);
         using var scope = member.Calling(caller, inputs);
+        Interlocked.Increment(ref _busy);
+        using var busy = new Releaser(() => Interlocked.Decrement(ref _busy));
         for (var attempt = 0; ; attempt++)
         {
             McpClient client;
@@ -508,7 +538,9 @@ internal sealed partial class VirtualSession : IAsyncDisposable
     private McpProtocolException Unavailable(MemberSession member, Exception ex)
     {
         var reason = ReasonOf(ex);
-        if (member.MarkUnavailable(reason))
+        // A member route that refuses the caller (401, 403) or limits it (429) is up: only a failure is watched.
+        if (ex is not HttpRequestException { StatusCode: HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.TooManyRequests }
+            && member.MarkUnavailable())
         {
             _ = WatchForReturnAsync(member);
         }
@@ -630,6 +662,61 @@ internal sealed partial class VirtualSession : IAsyncDisposable
 
         return owners().TryGetValue(name, out var owner) ? (owner, name) : throw UnknownName(kind, name, $"No member lists it now; {kind}s/list shows what they do.");
     }
+
+    /// <summary>Notes a call that went straight to its member under the client's own id (<see cref="DirectMemberCalls"/>).</summary>
+    public IDisposable DirectCall(ReadOnlyMemory<byte> id, string member)
+    {
+        var key = System.Text.Encoding.UTF8.GetString(id.Span);
+        _directCalls[key] = member;
+        Interlocked.Increment(ref _busy);
+        return new DirectCallScope(this, key);
+    }
+
+    /// <summary>Tells the member of a direct call that the client cancelled it.</summary>
+    public void ForwardCancellation(ReadOnlyMemory<byte> notification)
+    {
+        try
+        {
+            if (JsonNode.Parse(notification.Span)?["params"] is JsonObject parameters && parameters["requestId"] is { } id
+                && _directCalls.TryGetValue(id.ToJsonString(), out var member) && _members.TryGetValue(member, out var session) && session.Client is { } client)
+            {
+                _ = client.SendMessageAsync(new JsonRpcNotification { Method = NotificationMethods.CancelledNotification, Params = parameters.DeepClone() }, _ended.Token);
+            }
+        }
+        catch (JsonException)
+        {
+            // The guard let only well-formed JSON through; nothing to tell otherwise.
+        }
+    }
+
+    /// <summary>Whether a call is running, so that an idle session-less session is not ended under it.</summary>
+    public bool Busy => Volatile.Read(ref _busy) > 0;
+
+    /// <summary>The member and its own name of a tool the client names, when known without asking a member.</summary>
+    public bool TryResolveTool(string name, out string member, out string tool)
+    {
+        var options = Options;
+        tool = name;
+        if (options.ToolNames == ToolNaming.Unchanged)
+        {
+            return _toolOwners.TryGetValue(name, out member!);
+        }
+
+        if (MemberNames.TrySplit(name, out var prefix, out tool) && options.Members.FirstOrDefault(m => string.Equals(m, prefix, StringComparison.OrdinalIgnoreCase)) is { } configured)
+        {
+            member = configured;
+            return true;
+        }
+
+        member = string.Empty;
+        return false;
+    }
+
+    /// <summary>The open session of <paramref name="member"/>: its route's session id and the revision it speaks; null while none is open.</summary>
+    public (string SessionId, string ProtocolVersion)? OpenSessionOf(string member) =>
+        _members.TryGetValue(member, out var session) && session.Client is { SessionId: { } id } client
+            ? (id, client.NegotiatedProtocolVersion ?? VirtualServerProtocol.MemberProtocolVersion)
+            : null;
 
     private McpProtocolException UnknownName(string kind, string name, string hint) =>
         new($"Unknown {kind} '{EchoedText.Of(name, 128)}' of virtual server '{VirtualServer}'. {hint}", McpErrorCode.InvalidParams);
@@ -868,12 +955,11 @@ internal sealed partial class VirtualSession : IAsyncDisposable
     public async Task EndAsync()
     {
         await _ended.CancelAsync().ConfigureAwait(false);
-        _sessions.Endpoint.Revoke(Ticket);
         var members = _members.Values.ToList();
-        foreach (var member in members.Where(m => EndedByClient && m.SessionId is not null))
-        {
-            await DeleteMemberSessionAsync(member.Name, member.SessionId!).ConfigureAwait(false);
-        }
+        // With the ticket still good: the member routes take the virtual server's audience only with it.
+        await Task.WhenAll(members.Where(m => (EndedByClient || !_sessions.Store.Shared) && m.SessionId is not null)
+            .Select(m => DeleteMemberSessionAsync(m.Name, m.SessionId!))).ConfigureAwait(false);
+        _sessions.Endpoint.Revoke(Ticket);
 
         foreach (var member in members)
         {
@@ -893,12 +979,12 @@ internal sealed partial class VirtualSession : IAsyncDisposable
         request.Headers.TryAddWithoutValidation(McpHeaders.ProtocolVersion, VirtualServerProtocol.MemberProtocolVersion);
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5), _sessions.Time);
+            using var timeout = new CancellationTokenSource(Options.MemberTimeout, _sessions.Time);
             using var response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or McpProtocolException)
         {
-            // The member ends it at its idle timeout.
+            // The member ends it at its idle timeout (also when the virtual server was removed meanwhile).
         }
     }
 
@@ -908,6 +994,20 @@ internal sealed partial class VirtualSession : IAsyncDisposable
         _parked.Dispose();
         _ended.Dispose();
         _http.Dispose();
+    }
+
+    private sealed class Releaser(Action release) : IDisposable
+    {
+        public void Dispose() => release();
+    }
+
+    private sealed class DirectCallScope(VirtualSession session, string id) : IDisposable
+    {
+        public void Dispose()
+        {
+            session._directCalls.TryRemove(id, out _);
+            Interlocked.Decrement(ref session._busy);
+        }
     }
 
     /// <summary>Sends each member request with the caller's latest token and the session's ticket.</summary>
