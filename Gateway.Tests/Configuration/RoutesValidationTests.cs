@@ -379,6 +379,7 @@ public sealed class RoutesValidationTests
                 members: [ github, nothere, inner, GitHub, my__files ]
                 destinations: [ { url: 'http://127.0.0.1:3/mcp' } ]
                 tools: { deny: ['delete_*'] }
+                circuitBreaker: { enabled: false }
               solo: { members: [ github ] }
               empty: { transport: virtual }
             """);
@@ -389,6 +390,7 @@ public sealed class RoutesValidationTests
         Assert.Contains(errors, e => e.StartsWith("servers.work.members[4]: 'my__files' contains '__'", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("servers.work.destinations: a virtual server has no destinations of its own", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("servers.work.tools: a virtual server has no tools of its own: set the lists on the members", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("servers.work.circuitBreaker: a virtual server has no circuitBreaker of its own: each member has its own breakers.", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("servers.solo.members: only a 'transport: virtual' server has members.", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("servers.empty.members: a virtual server serves other servers as one.", StringComparison.Ordinal));
         Assert.DoesNotContain(errors, e => e.StartsWith("servers.inner", StringComparison.Ordinal));

@@ -64,7 +64,15 @@ internal sealed class DirectMemberCalls(
         http.Path = McpRouteMetadata.PathOf(member);
         http.Body = new MemoryStream(renamed, writable: false);
         http.ContentLength = renamed.Length;
-        http.Headers[McpHeaders.SessionId] = memberSession.SessionId;
+        if (memberSession.SessionId is { } memberSessionId)
+        {
+            http.Headers[McpHeaders.SessionId] = memberSessionId;
+        }
+        else
+        {
+            http.Headers.Remove(McpHeaders.SessionId);
+        }
+
         http.Headers[McpHeaders.ProtocolVersion] = memberSession.ProtocolVersion;
         if (http.Headers.ContainsKey(McpHeaders.Name))
         {

@@ -56,6 +56,11 @@ internal static class VirtualServerValidator
         NotForVirtual(key, "tools", !server.Tools.AllowsEverything, "set the lists on the members: they apply to calls through the virtual server too", errors);
         NotForVirtual(key, "resources", !server.Resources.AllowsEverything, "set the lists on the members", errors);
         NotForVirtual(key, "prompts", !server.Prompts.AllowsEverything, "set the lists on the members", errors);
+        var defaults = new McpServerOptions();
+        NotForVirtual(key, "circuitBreaker", server.CircuitBreaker != defaults.CircuitBreaker, "each member has its own breakers", errors);
+        NotForVirtual(key, "timeouts", server.Timeouts != defaults.Timeouts, "the members' own apply", errors);
+        NotForVirtual(key, "loadBalancing", server.LoadBalancing != defaults.LoadBalancing, "each member balances its own destinations", errors);
+        NotForVirtual(key, "healthCheck", server.HealthCheck != defaults.HealthCheck, "the members' destinations are probed", errors);
     }
 
     private static void NotForVirtual(string key, string section, bool set, string why, List<string> errors)

@@ -712,10 +712,13 @@ internal sealed partial class VirtualSession : IAsyncDisposable
         return false;
     }
 
-    /// <summary>The open session of <paramref name="member"/>: its route's session id and the revision it speaks; null while none is open.</summary>
-    public (string SessionId, string ProtocolVersion)? OpenSessionOf(string member) =>
-        _members.TryGetValue(member, out var session) && session.Client is { SessionId: { } id } client
-            ? (id, client.NegotiatedProtocolVersion ?? VirtualServerProtocol.MemberProtocolVersion)
+    /// <summary>
+    /// The open session of <paramref name="member"/>: its route's session id (null for a member that keeps none) and
+    /// the revision it speaks; null while none is open.
+    /// </summary>
+    public (string? SessionId, string ProtocolVersion)? OpenSessionOf(string member) =>
+        _members.TryGetValue(member, out var session) && session.Client is { Completion.IsCompleted: false } client
+            ? (client.SessionId, client.NegotiatedProtocolVersion ?? VirtualServerProtocol.MemberProtocolVersion)
             : null;
 
     private McpProtocolException UnknownName(string kind, string name, string hint) =>
