@@ -34,7 +34,10 @@ public sealed class MutableToolsUpstream : IAsyncDisposable
     public static Task<MutableToolsUpstream> StartAsync(params (string Name, string Description)[] tools) => StartAsync(resumable: false, tools);
 
     /// <summary>Starts the server; <paramref name="resumable"/> keeps its SSE events (in memory) for clients that resume with <c>Last-Event-ID</c>.</summary>
-    public static async Task<MutableToolsUpstream> StartAsync(bool resumable, params (string Name, string Description)[] tools)
+    public static Task<MutableToolsUpstream> StartAsync(bool resumable, params (string Name, string Description)[] tools) => StartAsync(resumable, protocolVersion: null, tools);
+
+    /// <summary>Starts the server; with <paramref name="protocolVersion"/> it answers every initialize with that revision, as an older server does.</summary>
+    public static async Task<MutableToolsUpstream> StartAsync(bool resumable, string? protocolVersion, params (string Name, string Description)[] tools)
     {
         var collection = new McpServerPrimitiveCollection<McpServerTool>();
         var builder = WebApplication.CreateSlimBuilder();
@@ -44,6 +47,7 @@ public sealed class MutableToolsUpstream : IAsyncDisposable
         {
             o.ServerInfo = new() { Name = "mutable-upstream", Version = "1.0.0" };
             o.ToolCollection = collection;
+            o.ProtocolVersion = protocolVersion;
         }).WithHttpTransport(o => o.SessionMode = HttpServerSessionMode.Stateful);
         if (resumable)
         {

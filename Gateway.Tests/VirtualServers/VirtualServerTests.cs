@@ -93,6 +93,20 @@ public sealed class VirtualServerTests
     }
 
     [Fact]
+    public async Task MemberOfAnOlderRevision_IsSpokenToInIts()
+    {
+        await using var old = await MutableToolsUpstream.StartAsync(resumable: false, protocolVersion: "2025-03-26", ("add", "Adds."));
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("old", [old.Endpoint], RoutesYaml.NoProbes)
+            .VirtualServer("work", ["old"]).ToString());
+
+        await using var client = await gateway.ConnectAsync("work");
+        Assert.Equal(["old__add"], (await client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name));
+        var add = await client.CallToolAsync("old__add", new Dictionary<string, object?> { ["message"] = "then" }, cancellationToken: Ct);
+        Assert.Equal("add: then", Assert.IsType<TextContentBlock>(add.Content[0]).Text);
+    }
+
+    [Fact]
     public async Task UnknownTool_IsInvalidParams_NamingTheMembers()
     {
         await using var alpha = await TestUpstream.StartAsync("alpha");

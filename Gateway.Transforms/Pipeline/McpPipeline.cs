@@ -32,8 +32,8 @@ public static class McpPipeline
     // Where ASP.NET Core's forwarded-headers middleware keeps the proxy's own address and scheme (gateway.trustedProxies).
     private const string OriginalForHeader = "X-Original-For";
     private const string OriginalProtoHeader = "X-Original-Proto";
-    private const string McpMethods = "POST, GET, DELETE";
     private static readonly string[] McpMethodList = [HttpMethods.Post, HttpMethods.Get, HttpMethods.Delete];
+    private static readonly string McpMethods = string.Join(", ", McpMethodList);
 
     /// <summary>Serves every configured server at <c>/mcp/&lt;name&gt;</c>, and a JSON-RPC 404 for any other name there.</summary>
     public static WebApplication MapMcpServers(this WebApplication app)

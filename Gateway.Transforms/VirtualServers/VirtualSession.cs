@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gateway.Mcp;
@@ -26,24 +25,19 @@ namespace Gateway.Transforms.VirtualServers;
 /// </summary>
 internal sealed partial class VirtualSession : IAsyncDisposable
 {
-    private const string ProtocolMetaPrefix = "io.modelcontextprotocol/";
     private static readonly TimeSpan ReturnCheckInterval = TimeSpan.FromSeconds(5);
     private readonly VirtualServerSessions _sessions;
     private readonly ConcurrentDictionary<string, MemberSession> _members = new(StringComparer.OrdinalIgnoreCase);
-    private readonly ConcurrentDictionary<string, string> _resourceOwners = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _ended = new();
     private readonly HttpClient _http;
     private readonly ILogger _logger;
-    private Dictionary<string, string> _toolOwners = [];
-    private Dictionary<string, string> _promptOwners = [];
-    private IReadOnlyList<(string Prefix, string Member)> _templateOwners = [];
-    private readonly ConcurrentDictionary<string, ProgressRelay> _progress = new(StringComparer.Ordinal);
     private readonly ParkedCalls _parked;
+    private readonly MemberCatalog _catalog;
+    private readonly MemberRequests _requests;
     private readonly ConcurrentDictionary<string, string> _directCalls = new(StringComparer.Ordinal);
     private int _busy;
     private Task<ServerCapabilities>? _capabilities;
     private string? _authorization;
-    private static long _nextRequestId;
 
     public VirtualSession(VirtualServerSessions sessions, string virtualServer, string owner, MemberCallTicket ticket, HttpMessageHandler handler, ILogger logger)
     {
@@ -52,9 +46,11 @@ internal sealed partial class VirtualSession : IAsyncDisposable
         Owner = owner;
         Ticket = ticket;
         _logger = logger;
-        _http = new HttpClient(new MemberCallHandler(this) { InnerHandler = handler }, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+        _http = new HttpClient(new MemberCallHandler(() => _authorization, ticket) { InnerHandler = handler }, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
         LastUsed = sessions.Time.GetTimestamp();
         _parked = new ParkedCalls(sessions.Time);
+        _catalog = new MemberCatalog(virtualServer, logger);
+        _requests = new MemberRequests(sessions.Time);
     }
 
     public string VirtualServer { get; }
@@ -208,18 +204,8 @@ internal sealed partial class VirtualSession : IAsyncDisposable
     private async ValueTask<ListToolsResult> ToolsAsync(CancellationToken cancellationToken)
     {
         var options = Options;
-        var lists = await AllMembersAsync(options, static c => true, ListToolsOfAsync, cancellationToken).ConfigureAwait(false);
-        var tools = new List<Tool>();
-        foreach (var (member, list) in lists)
-        {
-            foreach (var tool in list)
-            {
-                tools.Add(Renamed(tool, MemberNames.Of(options.ToolNames, member, tool.Name)));
-            }
-        }
-
-        _toolOwners = OwnersOf(options, lists.SelectMany(l => l.Items.Select(t => (l.Member, t.Name))), "tool");
-        return new ListToolsResult { Tools = [.. tools.Where(t => _toolOwners.ContainsKey(t.Name))] };
+        var lists = await AllMembersAsync(options, static c => true, MemberLists.ToolsAsync, cancellationToken).ConfigureAwait(false);
+        return new ListToolsResult { Tools = _catalog.Tools(options, lists) };
     }
 
     private async ValueTask<CallToolResult> CallToolAsync(RequestContext<CallToolRequestParams> request, CancellationToken cancellationToken)
@@ -231,14 +217,14 @@ internal sealed partial class VirtualSession : IAsyncDisposable
         }
 
         var name = request.Params?.Name ?? throw new McpProtocolException("tools/call names no tool.", McpErrorCode.InvalidParams);
-        var (member, tool) = await ResolveAsync(name, "tool", () => _toolOwners, async ct => await ToolsAsync(ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        var (member, tool) = await ResolveAsync(name, "tool", async ct => await ToolsAsync(ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         var progress = request.Params.ProgressToken is { } token ? new ProgressRelay(request.Server, token) : null;
         var parameters = new JsonObject
         {
             ["name"] = tool,
             ["arguments"] = JsonSerializer.SerializeToNode(request.Params.Arguments ?? new Dictionary<string, JsonElement>(), McpJsonUtilities.DefaultOptions.GetTypeInfo<IDictionary<string, JsonElement>>()),
         };
-        if (MemberMetaOf(request.Params.Meta) is { } meta)
+        if (MemberRequests.MemberMetaOf(request.Params.Meta) is { } meta)
         {
             parameters["_meta"] = meta;
         }
@@ -255,7 +241,7 @@ internal sealed partial class VirtualSession : IAsyncDisposable
     private async Task<CallToolResult> CallToolOfMemberAsync(
         string member, McpServer caller, JsonObject parameters, ProgressRelay? progress, MemberInputs? inputs, CancellationToken cancellationToken)
     {
-        var result = await CallMemberAsync(member, caller, (client, ct) => RequestOfMemberAsync(client, RequestMethods.ToolsCall, parameters, progress, ct), cancellationToken, inputs)
+        var result = await CallMemberAsync(member, caller, (client, ct) => _requests.SendAsync(client, RequestMethods.ToolsCall, parameters, progress, Options.MemberTimeout, ct), cancellationToken, inputs)
             .ConfigureAwait(false);
         if (progress is not null)
         {
@@ -267,97 +253,6 @@ internal sealed partial class VirtualSession : IAsyncDisposable
             ?? throw new McpProtocolException($"Member '{member}' answered tools/call without a result.", McpErrorCode.InternalError);
     }
 
-    /// <summary>
-    /// Sends a request to a member under an id of the gateway's, so that a cancellation by the client is told the
-    /// member (<c>notifications/cancelled</c>) before the request is given up; the member's progress comes to a token
-    /// of the gateway's and is relayed.
-    /// </summary>
-    private async ValueTask<JsonNode?> RequestOfMemberAsync(McpClient client, string method, JsonObject parameters, ProgressRelay? progress, CancellationToken cancellationToken)
-    {
-        var id = new RequestId("gateway-" + Interlocked.Increment(ref _nextRequestId).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        var body = (JsonObject)parameters.DeepClone();
-        var progressToken = "progress-" + id;
-        if (progress is not null)
-        {
-            ((JsonObject)(body["_meta"] ??= new JsonObject()))["progressToken"] = progressToken;
-            _progress[progressToken] = progress;
-        }
-
-        using var abandoned = new CancellationTokenSource();
-        var registration = cancellationToken.Register(() => _ = CancelAtMemberAsync(client, id, abandoned));
-        try
-        {
-            var response = await client.SendRequestAsync(new JsonRpcRequest { Id = id, Method = method, Params = body }, abandoned.Token).ConfigureAwait(false);
-            return response.Result;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw new OperationCanceledException(cancellationToken);
-        }
-        finally
-        {
-            await registration.DisposeAsync().ConfigureAwait(false);
-            _progress.TryRemove(progressToken, out _);
-        }
-    }
-
-    private async Task CancelAtMemberAsync(McpClient client, RequestId id, CancellationTokenSource abandoned)
-    {
-        try
-        {
-            using var timeout = new CancellationTokenSource(Options.MemberTimeout, _sessions.Time);
-            await client.SendMessageAsync(
-                new JsonRpcNotification
-                {
-                    Method = NotificationMethods.CancelledNotification,
-                    Params = new JsonObject { ["requestId"] = id.ToString(), ["reason"] = "The client cancelled the request." },
-                },
-                timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or HttpRequestException or IOException or McpException)
-        {
-            // The member is gone; giving the request up is all that is left.
-        }
-        finally
-        {
-            try
-            {
-                await abandoned.CancelAsync().ConfigureAwait(false);
-            }
-            catch (ObjectDisposedException)
-            {
-                // The member answered meanwhile.
-            }
-        }
-    }
-
-    /// <summary>A member's progress for a request of the gateway's, relayed to the client's request (in the order it came).</summary>
-    private void RelayProgress(JsonRpcMessage message)
-    {
-        try
-        {
-            RelayProgressOf(message);
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or FormatException or JsonException)
-        {
-            // A malformed progress notification of the member's: it runs in the SDK's read loop, which must go on.
-        }
-    }
-
-    private void RelayProgressOf(JsonRpcMessage message)
-    {
-        if (message is JsonRpcNotification { Method: NotificationMethods.ProgressNotification, Params: JsonObject parameters } && parameters["progressToken"]?.GetValueKind() == JsonValueKind.String
-            && _progress.TryGetValue(parameters["progressToken"]!.GetValue<string>(), out var relay) && parameters["progress"] is { } progress)
-        {
-            relay.Report(new ProgressNotificationValue
-            {
-                Progress = progress.GetValue<float>(),
-                Total = parameters["total"]?.GetValue<float>(),
-                Message = parameters["message"]?.GetValue<string>(),
-            });
-        }
-    }
-
     private ValueTask<ListPromptsResult> ListPromptsAsync(RequestContext<ListPromptsRequestParams> request, CancellationToken cancellationToken)
     {
         Touch(_sessions.HttpContext);
@@ -367,19 +262,17 @@ internal sealed partial class VirtualSession : IAsyncDisposable
     private async ValueTask<ListPromptsResult> PromptsAsync(CancellationToken cancellationToken)
     {
         var options = Options;
-        var lists = await AllMembersAsync(options, static c => c.Prompts is not null, ListPromptsOfAsync, cancellationToken).ConfigureAwait(false);
-        var prompts = lists.SelectMany(l => l.Items.Select(p => RenamedPrompt(p, MemberNames.Of(options.ToolNames, l.Member, p.Name)))).ToList();
-        _promptOwners = OwnersOf(options, lists.SelectMany(l => l.Items.Select(p => (l.Member, p.Name))), "prompt");
-        return new ListPromptsResult { Prompts = [.. prompts.Where(p => _promptOwners.ContainsKey(p.Name))] };
+        var lists = await AllMembersAsync(options, static c => c.Prompts is not null, MemberLists.PromptsAsync, cancellationToken).ConfigureAwait(false);
+        return new ListPromptsResult { Prompts = _catalog.Prompts(options, lists) };
     }
 
     private async ValueTask<GetPromptResult> GetPromptAsync(RequestContext<GetPromptRequestParams> request, CancellationToken cancellationToken)
     {
         Touch(_sessions.HttpContext);
         var name = request.Params?.Name ?? throw new McpProtocolException("prompts/get names no prompt.", McpErrorCode.InvalidParams);
-        var (member, prompt) = await ResolveAsync(name, "prompt", () => _promptOwners, async ct => await PromptsAsync(ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        var (member, prompt) = await ResolveAsync(name, "prompt", async ct => await PromptsAsync(ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         return await CallMemberAsync(member, request.Server, (client, ct) => client.GetPromptAsync(
-            new GetPromptRequestParams { Name = prompt, Arguments = request.Params.Arguments, Meta = MemberMetaOf(request.Params.Meta) }, ct), cancellationToken).ConfigureAwait(false);
+            new GetPromptRequestParams { Name = prompt, Arguments = request.Params.Arguments, Meta = MemberRequests.MemberMetaOf(request.Params.Meta) }, ct), cancellationToken).ConfigureAwait(false);
     }
 
     private ValueTask<ListResourcesResult> ListResourcesAsync(RequestContext<ListResourcesRequestParams> request, CancellationToken cancellationToken)
@@ -390,21 +283,8 @@ internal sealed partial class VirtualSession : IAsyncDisposable
 
     private async ValueTask<ListResourcesResult> ResourcesAsync(CancellationToken cancellationToken)
     {
-        var lists = await AllMembersAsync(Options, static c => c.Resources is not null, ListResourcesOfAsync, cancellationToken).ConfigureAwait(false);
-        var resources = new List<Resource>();
-        foreach (var (member, list) in lists)
-        {
-            foreach (var resource in list)
-            {
-                // The first member to list a URI owns it; URIs are the members' own and are not renamed.
-                if (_resourceOwners.GetOrAdd(resource.Uri, member) == member)
-                {
-                    resources.Add(resource);
-                }
-            }
-        }
-
-        return new ListResourcesResult { Resources = resources };
+        var lists = await AllMembersAsync(Options, static c => c.Resources is not null, MemberLists.ResourcesAsync, cancellationToken).ConfigureAwait(false);
+        return new ListResourcesResult { Resources = _catalog.Resources(lists) };
     }
 
     private ValueTask<ListResourceTemplatesResult> ListResourceTemplatesAsync(RequestContext<ListResourceTemplatesRequestParams> request, CancellationToken cancellationToken)
@@ -415,9 +295,8 @@ internal sealed partial class VirtualSession : IAsyncDisposable
 
     private async ValueTask<ListResourceTemplatesResult> TemplatesAsync(CancellationToken cancellationToken)
     {
-        var lists = await AllMembersAsync(Options, static c => c.Resources is not null, ListTemplatesOfAsync, cancellationToken).ConfigureAwait(false);
-        _templateOwners = [.. lists.SelectMany(l => l.Items.Select(t => (LiteralPrefixOf(t.UriTemplate), l.Member))).OrderByDescending(t => t.Item1.Length)];
-        return new ListResourceTemplatesResult { ResourceTemplates = [.. lists.SelectMany(l => l.Items)] };
+        var lists = await AllMembersAsync(Options, static c => c.Resources is not null, MemberLists.TemplatesAsync, cancellationToken).ConfigureAwait(false);
+        return new ListResourceTemplatesResult { ResourceTemplates = _catalog.Templates(lists) };
     }
 
     private async ValueTask<ReadResourceResult> ReadResourceAsync(RequestContext<ReadResourceRequestParams> request, CancellationToken cancellationToken)
@@ -426,33 +305,30 @@ internal sealed partial class VirtualSession : IAsyncDisposable
         var uri = request.Params?.Uri ?? throw new McpProtocolException("resources/read names no URI.", McpErrorCode.InvalidParams);
         var member = await ResourceOwnerAsync(uri, cancellationToken).ConfigureAwait(false);
         return await CallMemberAsync(member, request.Server, (client, ct) => client.ReadResourceAsync(
-            new ReadResourceRequestParams { Uri = uri, Meta = MemberMetaOf(request.Params.Meta) }, ct), cancellationToken).ConfigureAwait(false);
+            new ReadResourceRequestParams { Uri = uri, Meta = MemberRequests.MemberMetaOf(request.Params.Meta) }, ct), cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask<EmptyResult> SubscribeAsync(RequestContext<SubscribeRequestParams> request, CancellationToken cancellationToken)
-    {
-        Touch(_sessions.HttpContext);
-        var uri = request.Params?.Uri ?? throw new McpProtocolException("resources/subscribe names no URI.", McpErrorCode.InvalidParams);
-        var member = await ResourceOwnerAsync(uri, cancellationToken).ConfigureAwait(false);
-        await CallMemberAsync(member, request.Server, async (client, ct) =>
-        {
-            await client.SubscribeToResourceAsync(new SubscribeRequestParams { Uri = uri }, ct).ConfigureAwait(false);
-            return new EmptyResult();
-        }, cancellationToken).ConfigureAwait(false);
-        return new EmptyResult();
-    }
+    private ValueTask<EmptyResult> SubscribeAsync(RequestContext<SubscribeRequestParams> request, CancellationToken cancellationToken) =>
+        ToResourceOwnerAsync(request.Server, request.Params?.Uri, (client, uri, ct) => client.SubscribeToResourceAsync(new SubscribeRequestParams { Uri = uri }, ct), cancellationToken);
 
-    private async ValueTask<EmptyResult> UnsubscribeAsync(RequestContext<UnsubscribeRequestParams> request, CancellationToken cancellationToken)
+    private ValueTask<EmptyResult> UnsubscribeAsync(RequestContext<UnsubscribeRequestParams> request, CancellationToken cancellationToken) =>
+        ToResourceOwnerAsync(request.Server, request.Params?.Uri, (client, uri, ct) => client.UnsubscribeFromResourceAsync(new UnsubscribeRequestParams { Uri = uri }, ct), cancellationToken);
+
+    /// <summary>A subscription's change, sent to the member that listed the URI.</summary>
+    private async ValueTask<EmptyResult> ToResourceOwnerAsync(McpServer caller, string? uri, Func<McpClient, string, CancellationToken, Task> send, CancellationToken cancellationToken)
     {
         Touch(_sessions.HttpContext);
-        var uri = request.Params?.Uri ?? throw new McpProtocolException("resources/unsubscribe names no URI.", McpErrorCode.InvalidParams);
-        var member = await ResourceOwnerAsync(uri, cancellationToken).ConfigureAwait(false);
-        await CallMemberAsync(member, request.Server, async (client, ct) =>
+        if (uri is null)
         {
-            await client.UnsubscribeFromResourceAsync(new UnsubscribeRequestParams { Uri = uri }, ct).ConfigureAwait(false);
+            throw new McpProtocolException("The request names no URI.", McpErrorCode.InvalidParams);
+        }
+
+        var member = await ResourceOwnerAsync(uri, cancellationToken).ConfigureAwait(false);
+        return await CallMemberAsync(member, caller, async (client, ct) =>
+        {
+            await send(client, uri, ct).ConfigureAwait(false);
             return new EmptyResult();
         }, cancellationToken).ConfigureAwait(false);
-        return new EmptyResult();
     }
 
     private async ValueTask<EmptyResult> SetLoggingLevelAsync(RequestContext<SetLevelRequestParams> request, CancellationToken cancellationToken)
@@ -476,7 +352,7 @@ internal sealed partial class VirtualSession : IAsyncDisposable
         switch (parameters.Ref)
         {
             case PromptReference prompt:
-                (member, var name) = await ResolveAsync(prompt.Name, "prompt", () => _promptOwners, async ct => await PromptsAsync(ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+                (member, var name) = await ResolveAsync(prompt.Name, "prompt", async ct => await PromptsAsync(ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
                 reference = new PromptReference { Name = name, Title = prompt.Title };
                 break;
             case ResourceTemplateReference template:
@@ -488,7 +364,7 @@ internal sealed partial class VirtualSession : IAsyncDisposable
         }
 
         return await CallMemberAsync(member, request.Server, (client, ct) => client.CompleteAsync(
-            new CompleteRequestParams { Ref = reference, Argument = parameters.Argument, Context = parameters.Context, Meta = MemberMetaOf(parameters.Meta) }, ct), cancellationToken).ConfigureAwait(false);
+            new CompleteRequestParams { Ref = reference, Argument = parameters.Argument, Context = parameters.Context, Meta = MemberRequests.MemberMetaOf(parameters.Meta) }, ct), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Runs a request on one member, naming the member in any failure, and once more on a new session when the member forgot this one.</summary>
@@ -641,8 +517,7 @@ internal sealed partial class VirtualSession : IAsyncDisposable
         }
     }
 
-    private async Task<(string Member, string Name)> ResolveAsync(
-        string name, string kind, Func<IReadOnlyDictionary<string, string>> owners, Func<CancellationToken, Task> list, CancellationToken cancellationToken)
+    private async Task<(string Member, string Name)> ResolveAsync(string name, string kind, Func<CancellationToken, Task> list, CancellationToken cancellationToken)
     {
         var options = Options;
         if (options.ToolNames == ToolNaming.Prefixed)
@@ -655,12 +530,12 @@ internal sealed partial class VirtualSession : IAsyncDisposable
             throw UnknownName(kind, name, $"Its name must be '<member>{MemberNames.Separator}<{kind}>' with one of the members: {string.Join(", ", options.Members)}.");
         }
 
-        if (!owners().ContainsKey(name))
+        if (!_catalog.TryOwnerOf(kind, name, out _))
         {
             await list(cancellationToken).ConfigureAwait(false);
         }
 
-        return owners().TryGetValue(name, out var owner) ? (owner, name) : throw UnknownName(kind, name, $"No member lists it now; {kind}s/list shows what they do.");
+        return _catalog.TryOwnerOf(kind, name, out var owner) ? (owner, name) : throw UnknownName(kind, name, $"No member lists it now; {kind}s/list shows what they do.");
     }
 
     /// <summary>Notes a call that went straight to its member under the client's own id (<see cref="DirectMemberCalls"/>).</summary>
@@ -693,24 +568,7 @@ internal sealed partial class VirtualSession : IAsyncDisposable
     public bool Busy => Volatile.Read(ref _busy) > 0;
 
     /// <summary>The member and its own name of a tool the client names, when known without asking a member.</summary>
-    public bool TryResolveTool(string name, out string member, out string tool)
-    {
-        var options = Options;
-        tool = name;
-        if (options.ToolNames == ToolNaming.Unchanged)
-        {
-            return _toolOwners.TryGetValue(name, out member!);
-        }
-
-        if (MemberNames.TrySplit(name, out var prefix, out tool) && options.Members.FirstOrDefault(m => string.Equals(m, prefix, StringComparison.OrdinalIgnoreCase)) is { } configured)
-        {
-            member = configured;
-            return true;
-        }
-
-        member = string.Empty;
-        return false;
-    }
+    public bool TryResolveTool(string name, out string member, out string tool) => _catalog.TryResolveTool(Options, name, out member, out tool);
 
     /// <summary>
     /// The open session of <paramref name="member"/>: its route's session id (null for a member that keeps none) and
@@ -726,155 +584,69 @@ internal sealed partial class VirtualSession : IAsyncDisposable
 
     private async Task<string> ResourceOwnerAsync(string uri, CancellationToken cancellationToken)
     {
-        if (OwnerOfUri(uri) is { } known)
+        if (_catalog.OwnerOfUri(uri) is { } known)
         {
             return known;
         }
 
         await ResourcesAsync(cancellationToken).ConfigureAwait(false);
         await TemplatesAsync(cancellationToken).ConfigureAwait(false);
-        return OwnerOfUri(uri) ?? throw new McpProtocolException(
+        return _catalog.OwnerOfUri(uri) ?? throw new McpProtocolException(
             $"Unknown resource '{EchoedText.Of(uri, 256)}' of virtual server '{VirtualServer}': no member lists it or a template it matches.", McpErrorCode.ResourceNotFound);
-    }
-
-    private string? OwnerOfUri(string uri) =>
-        _resourceOwners.TryGetValue(uri, out var owner) ? owner : _templateOwners.FirstOrDefault(t => t.Prefix.Length > 0 && uri.StartsWith(t.Prefix, StringComparison.Ordinal)).Member;
-
-    private static string LiteralPrefixOf(string template)
-    {
-        var brace = template.IndexOf('{', StringComparison.Ordinal);
-        return brace < 0 ? template : template[..brace];
-    }
-
-    /// <summary>Which member each name belongs to; under unchanged names, a name two members list belongs to neither and is logged.</summary>
-    private Dictionary<string, string> OwnersOf(RoutesServer options, IEnumerable<(string Member, string Name)> items, string kind)
-    {
-        var owners = new Dictionary<string, string>(StringComparer.Ordinal);
-        var collided = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (member, name) in items)
-        {
-            var shown = MemberNames.Of(options.ToolNames, member, name);
-            if (!owners.TryAdd(shown, member) && !string.Equals(owners[shown], member, StringComparison.OrdinalIgnoreCase) && collided.Add(shown))
-            {
-                LogNameCollision(_logger, VirtualServer, kind, shown, owners[shown], member);
-            }
-        }
-
-        foreach (var name in collided)
-        {
-            owners.Remove(name);
-        }
-
-        return owners;
-    }
-
-    private static Tool Renamed(Tool tool, string name) => new()
-    {
-        Name = name,
-        Title = tool.Title,
-        Description = tool.Description,
-        InputSchema = tool.InputSchema,
-        OutputSchema = tool.OutputSchema,
-        Annotations = tool.Annotations,
-        Icons = tool.Icons,
-        Meta = tool.Meta,
-    };
-
-    private static Prompt RenamedPrompt(Prompt prompt, string name) => new()
-    {
-        Name = name,
-        Title = prompt.Title,
-        Description = prompt.Description,
-        Arguments = prompt.Arguments,
-        Icons = prompt.Icons,
-        Meta = prompt.Meta,
-    };
-
-    /// <summary>
-    /// The client's <c>_meta</c> as the member should see it: without the progress token (the member's progress comes
-    /// to the gateway's own and is relayed under the client's), and without the protocol's per-request keys of
-    /// 2026-07-28 (<c>io.modelcontextprotocol/…</c>), which describe the client's hop, not the member's.
-    /// </summary>
-    private static JsonObject? MemberMetaOf(JsonObject? meta)
-    {
-        if (meta is null)
-        {
-            return null;
-        }
-
-        var copy = new JsonObject();
-        foreach (var (key, value) in meta)
-        {
-            if (key != "progressToken" && !key.StartsWith(ProtocolMetaPrefix, StringComparison.Ordinal))
-            {
-                copy[key] = value?.DeepClone();
-            }
-        }
-
-        return copy.Count > 0 ? copy : null;
-    }
-
-    private static async ValueTask<IList<Tool>> ListToolsOfAsync(McpClient client, CancellationToken cancellationToken) =>
-        await AllPagesAsync<Tool, ListToolsResult>(c => client.ListToolsAsync(new ListToolsRequestParams { Cursor = c }, cancellationToken), r => r.Tools, r => r.NextCursor).ConfigureAwait(false);
-
-    private static async ValueTask<IList<Prompt>> ListPromptsOfAsync(McpClient client, CancellationToken cancellationToken) =>
-        await AllPagesAsync<Prompt, ListPromptsResult>(c => client.ListPromptsAsync(new ListPromptsRequestParams { Cursor = c }, cancellationToken), r => r.Prompts, r => r.NextCursor).ConfigureAwait(false);
-
-    private static async ValueTask<IList<Resource>> ListResourcesOfAsync(McpClient client, CancellationToken cancellationToken) =>
-        await AllPagesAsync<Resource, ListResourcesResult>(c => client.ListResourcesAsync(new ListResourcesRequestParams { Cursor = c }, cancellationToken), r => r.Resources, r => r.NextCursor).ConfigureAwait(false);
-
-    private static async ValueTask<IList<ResourceTemplate>> ListTemplatesOfAsync(McpClient client, CancellationToken cancellationToken) =>
-        await AllPagesAsync<ResourceTemplate, ListResourceTemplatesResult>(c => client.ListResourceTemplatesAsync(new ListResourceTemplatesRequestParams { Cursor = c }, cancellationToken), r => r.ResourceTemplates, r => r.NextCursor).ConfigureAwait(false);
-
-    /// <summary>Every page of a member's list: the virtual server answers with one page of all members.</summary>
-    private static async Task<IList<T>> AllPagesAsync<T, TResult>(Func<string?, ValueTask<TResult>> page, Func<TResult, IList<T>> items, Func<TResult, string?> next)
-    {
-        const int MaxPages = 100;
-        var all = new List<T>();
-        string? cursor = null;
-        for (var i = 0; i < MaxPages; i++)
-        {
-            var result = await page(cursor).ConfigureAwait(false);
-            all.AddRange(items(result));
-            if ((cursor = next(result)) is null)
-            {
-                break;
-            }
-        }
-
-        return all;
     }
 
     /// <summary>Opens (or, with what the store holds, resumes) a member's session through the member's route.</summary>
     internal async Task<McpClient> OpenMemberAsync(MemberSession member, CancellationToken cancellationToken)
     {
         var stored = SessionId is { } id ? await _sessions.Store.LoadMemberAsync(id, member.Name, cancellationToken).ConfigureAwait(false) : null;
-        var transport = new ObservedClientTransport(new HttpClientTransport(
+        if (stored is not null)
+        {
+            var resumed = await McpClient.ResumeSessionAsync(TransportTo(member, stored), stored.ResumeOptions(), ClientOptionsFor(member, stored.ProtocolVersion), _sessions.Loggers, cancellationToken)
+                .ConfigureAwait(false);
+            _sessions.Capabilities[member.Name] = resumed.ServerCapabilities;
+            return resumed;
+        }
+
+        for (var i = 0; ; i++)
+        {
+            try
+            {
+                var client = await McpClient.CreateAsync(TransportTo(member, null), ClientOptionsFor(member, VirtualServerProtocol.MemberProtocolVersions[i]), _sessions.Loggers, cancellationToken)
+                    .ConfigureAwait(false);
+                _sessions.Capabilities[member.Name] = client.ServerCapabilities;
+                if (SessionId is not null)
+                {
+                    await SaveAsync(client, member.Name, cancellationToken).ConfigureAwait(false);
+                }
+
+                return client;
+            }
+            catch (McpException ex) when (ex is not McpProtocolException && i + 1 < VirtualServerProtocol.MemberProtocolVersions.Count
+                && ex.Message.StartsWith(VirtualServerProtocol.VersionMismatch, StringComparison.Ordinal))
+            {
+                // An older member answers with the revision it speaks: asked again in that one's predecessor.
+            }
+        }
+    }
+
+    private ObservedClientTransport TransportTo(MemberSession member, MemberSessionState? stored) => new(
+        new HttpClientTransport(
             new HttpClientTransportOptions
             {
                 Endpoint = new Uri(MemberCallEndpoint.BaseAddress, "mcp/" + Uri.EscapeDataString(member.Name)),
                 TransportMode = HttpTransportMode.StreamableHttp,
                 Name = VirtualServer + "/" + member.Name,
                 KnownSessionId = stored?.SessionId,
+                // A resumed transport learns no revision from an initialize: the stored one is sent.
+                AdditionalHeaders = stored is null ? null : new Dictionary<string, string> { [McpHeaders.ProtocolVersion] = stored.ProtocolVersion },
                 // Another replica may continue the session: only the client's DELETE ends the member's (EndAsync).
                 OwnsSession = false,
                 ConnectionTimeout = Options.MemberTimeout,
             },
             _http,
             _sessions.Loggers,
-            ownsHttpClient: false), RelayProgress);
-        var options = ClientOptionsFor(member);
-        var client = stored is null
-            ? await McpClient.CreateAsync(transport, options, _sessions.Loggers, cancellationToken).ConfigureAwait(false)
-            : await McpClient.ResumeSessionAsync(transport, stored.ResumeOptions(), options, _sessions.Loggers, cancellationToken).ConfigureAwait(false);
-        _sessions.Capabilities[member.Name] = client.ServerCapabilities;
-        if (stored is null && SessionId is not null)
-        {
-            await SaveAsync(client, member.Name, cancellationToken).ConfigureAwait(false);
-        }
-
-        return client;
-    }
+            ownsHttpClient: false),
+        _requests.Observe);
 
     private Task SaveAsync(MemberSession member, CancellationToken cancellationToken) =>
         member.Client is { } client ? SaveAsync(client, member.Name, cancellationToken) : Task.CompletedTask;
@@ -883,7 +655,7 @@ internal sealed partial class VirtualSession : IAsyncDisposable
         _sessions.Store.SaveMemberAsync(SessionId!, member, MemberSessionState.Of(client), cancellationToken);
 
     /// <summary>The member sees the client's own capabilities; what it asks of the client goes to the client.</summary>
-    private McpClientOptions ClientOptionsFor(MemberSession member)
+    private McpClientOptions ClientOptionsFor(MemberSession member, string protocolVersion)
     {
         var capabilities = ClientCapabilities;
         var handlers = new McpClientHandlers
@@ -921,7 +693,7 @@ internal sealed partial class VirtualSession : IAsyncDisposable
         return new McpClientOptions
         {
             ClientInfo = ClientInfo ?? new Implementation { Name = "mcp-gateway", Version = VirtualServerSessions.GatewayVersion },
-            ProtocolVersion = VirtualServerProtocol.MemberProtocolVersion,
+            ProtocolVersion = protocolVersion,
             Capabilities = new ClientCapabilities { Elicitation = capabilities?.Elicitation, Sampling = capabilities?.Sampling, Roots = capabilities?.Roots },
             Handlers = handlers,
             InitializationTimeout = Options.MemberTimeout,
@@ -1013,62 +785,9 @@ internal sealed partial class VirtualSession : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends each member request with the caller's latest token and the session's ticket.</summary>
-    private sealed class MemberCallHandler(VirtualSession session) : DelegatingHandler
-    {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            if (session._authorization is { } authorization && AuthenticationHeaderValue.TryParse(authorization, out var header))
-            {
-                request.Headers.Authorization = header;
-            }
-
-            request.Headers.TryAddWithoutValidation(MemberCallEndpoint.TicketHeader, session.Ticket.Id);
-            return base.SendAsync(request, cancellationToken);
-        }
-    }
-
-    /// <summary>Relays a member's progress to the client under the client's own token, on the client's request stream, in order.</summary>
-    private sealed class ProgressRelay(McpServer server, ProgressToken token) : IProgress<ProgressNotificationValue>
-    {
-        private Task _sent = Task.CompletedTask;
-
-        public void Report(ProgressNotificationValue value)
-        {
-            lock (this)
-            {
-                _sent = SendAfterAsync(_sent, value);
-            }
-        }
-
-        public Task SentAsync()
-        {
-            lock (this)
-            {
-                return _sent;
-            }
-        }
-
-        private async Task SendAfterAsync(Task previous, ProgressNotificationValue value)
-        {
-            await previous.ConfigureAwait(false);
-            try
-            {
-                await server.NotifyProgressAsync(token, value).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or InvalidOperationException or IOException or McpException)
-            {
-                // The client's request stream is gone; the result would not reach it either.
-            }
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Virtual server {VirtualServer}: member {Member} is unavailable: {Reason}")]
     private static partial void LogMemberUnavailable(ILogger logger, string virtualServer, string member, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Virtual server {VirtualServer}: member {Member} answers again; the client is told its lists changed.")]
     private static partial void LogMemberBack(ILogger logger, string virtualServer, string member);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Virtual server {VirtualServer} (toolNames: unchanged): {Kind} '{Name}' is listed by both {First} and {Second}; it is left out. Rename it in one member or use 'toolNames: prefixed'.")]
-    private static partial void LogNameCollision(ILogger logger, string virtualServer, string kind, string name, string first, string second);
 }
