@@ -87,6 +87,29 @@ public sealed class VirtualServerIdentityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TokenForTheVirtualServer_IsNotOneForAMember_AndATicketHeaderFromOutsideIsIgnored()
+    {
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("alpha", _alpha, [RoutesYaml.NoProbes, .. _idp.UpstreamAuth("token-exchange", "upstream-a")])
+            .VirtualServer("work", ["alpha"])
+            .Gateway(_idp.GatewayAuth()).ToString());
+        var virtualToken = await _idp.IssueUserTokenAsync("alice", gateway.McpEndpoint("work").ToString());
+        await using (var client = await gateway.ConnectAsync("work", accessToken: virtualToken))
+        {
+            await client.CallToolAsync("alpha__whoami", cancellationToken: Ct);
+        }
+
+        // Straight to the member's route, with the virtual server's token and a made-up ticket: the audience is wrong there.
+        var before = _alpha.Requests.Count;
+        using var request = RawMcp.Post("/mcp/alpha", RawMcp.Initialize);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", virtualToken);
+        request.Headers.Add("X-Mcp-Gateway-Member-Call", new string('A', 64));
+        using var response = await gateway.Http.SendAsync(request, Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(before, _alpha.Requests.Count);
+    }
+
+    [Fact]
     public async Task MembersPolicy_HidesItsToolsFromACallerWithoutTheRole()
     {
         await using var alpha = await TestUpstream.StartAsync("alpha");

@@ -132,6 +132,7 @@ public sealed class VirtualServerTests
 
         await using var client = await gateway.ConnectAsync("work", protocolVersion: null);
         Assert.Equal("2026-07-28", client.NegotiatedProtocolVersion);
+        Assert.Null(client.SessionId);
         Assert.Contains("alpha__echo", (await client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name));
         var echo = await client.CallToolAsync("alpha__echo", new Dictionary<string, object?> { ["message"] = "stateless" }, cancellationToken: Ct);
         Assert.Equal("stateless", Assert.IsType<TextContentBlock>(echo.Content[0]).Text);
@@ -231,7 +232,13 @@ public sealed class VirtualServerTests
             """{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7,"reason":"not needed"}}""", session), Ct);
         Assert.Equal(HttpStatusCode.Accepted, cancelled.StatusCode);
 
+        // The member is told which of its requests: the one it is working on.
         await Eventually.TrueAsync(() => Task.FromResult(alpha.Posts.Any(p => p.Body.Contains("notifications/cancelled", StringComparison.Ordinal))));
+        var held = alpha.Posts.First(p => p.Body.Contains("\"held\"", StringComparison.Ordinal));
+        var cancellation = alpha.Posts.First(p => p.Body.Contains("notifications/cancelled", StringComparison.Ordinal));
+        Assert.Equal(
+            System.Text.Json.JsonDocument.Parse(held.Body).RootElement.GetProperty("id").GetRawText(),
+            System.Text.Json.JsonDocument.Parse(cancellation.Body).RootElement.GetProperty("params").GetProperty("requestId").GetRawText());
         (await call).Dispose();
     }
 

@@ -15,6 +15,7 @@ internal sealed class MemberSession(VirtualSession session, string member) : IAs
     private readonly List<MemberCall> _calls = [];
     private McpClient? _client;
     private int _watching;
+    private bool _disposed;
 
     public string Name { get; } = member;
 
@@ -45,6 +46,13 @@ internal sealed class MemberSession(VirtualSession session, string member) : IAs
             }
 
             _client ??= await session.OpenMemberAsync(this, cancellationToken).ConfigureAwait(false);
+            if (Volatile.Read(ref _disposed))
+            {
+                // The session ended while this one opened: nothing else would end it.
+                await DisposeAsync().ConfigureAwait(false);
+                throw new ObjectDisposedException(nameof(MemberSession));
+            }
+
             return _client;
         }
         finally
@@ -53,13 +61,16 @@ internal sealed class MemberSession(VirtualSession session, string member) : IAs
         }
     }
 
-    /// <summary>Forgets a session the member no longer knows (404), so that the next use opens a new one.</summary>
-    public async ValueTask ResetAsync(McpClient stale)
+    /// <summary>Forgets a session the member no longer knows (404), so that the next use opens a new one; false when another use already did.</summary>
+    public async ValueTask<bool> ResetAsync(McpClient stale)
     {
-        if (Interlocked.CompareExchange(ref _client, null, stale) == stale)
+        if (Interlocked.CompareExchange(ref _client, null, stale) != stale)
         {
-            await stale.DisposeAsync().ConfigureAwait(false);
+            return false;
         }
+
+        await stale.DisposeAsync().ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>Notes that the member failed; true when this is the one that should start watching for its return.</summary>
@@ -98,12 +109,12 @@ internal sealed class MemberSession(VirtualSession session, string member) : IAs
 
     public async ValueTask DisposeAsync()
     {
+        // The gate stays: an opening under way still releases it.
+        Volatile.Write(ref _disposed, true);
         if (Interlocked.Exchange(ref _client, null) is { } client)
         {
             await client.DisposeAsync().ConfigureAwait(false);
         }
-
-        _opening.Dispose();
     }
 
     /// <summary>A client request in flight to the member.</summary>

@@ -404,8 +404,8 @@ internal sealed partial class VirtualSession : IAsyncDisposable
 
     private async Task ForgetAsync(MemberSession member, McpClient stale)
     {
-        await member.ResetAsync(stale).ConfigureAwait(false);
-        if (SessionId is { } id)
+        // Only the one that dropped the stale session drops its state: another may have stored a new one already.
+        if (await member.ResetAsync(stale).ConfigureAwait(false) && SessionId is { } id)
         {
             await _sessions.Store.RemoveMemberAsync(id, member.Name, CancellationToken.None).ConfigureAwait(false);
         }
@@ -498,8 +498,20 @@ internal sealed partial class VirtualSession : IAsyncDisposable
 
                 LogMemberBack(_logger, VirtualServer, member.Name);
                 await NotifyAsync(NotificationMethods.ToolListChangedNotification, null).ConfigureAwait(false);
-                await NotifyAsync(NotificationMethods.PromptListChangedNotification, null).ConfigureAwait(false);
-                await NotifyAsync(NotificationMethods.ResourceListChangedNotification, null).ConfigureAwait(false);
+                if (Server?.ServerOptions.Capabilities is { } offered)
+                {
+                    // Only of the lists the client was offered.
+                    if (offered.Prompts is not null)
+                    {
+                        await NotifyAsync(NotificationMethods.PromptListChangedNotification, null).ConfigureAwait(false);
+                    }
+
+                    if (offered.Resources is not null)
+                    {
+                        await NotifyAsync(NotificationMethods.ResourceListChangedNotification, null).ConfigureAwait(false);
+                    }
+                }
+
                 return;
             }
         }
