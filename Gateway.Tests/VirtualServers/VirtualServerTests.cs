@@ -300,6 +300,76 @@ public sealed class VirtualServerTests
     }
 
     [Fact]
+    public async Task SilentMember_HoldsUpNeitherInitializeNorLists_BeyondTheMemberTimeout()
+    {
+        await using var alpha = await TestUpstream.StartAsync("alpha");
+        await using var silent = await SilentUpstream.StartAsync();
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("alpha", alpha, RoutesYaml.NoProbes)
+            .Server("silent", [silent.Endpoint], RoutesYaml.NoProbes)
+            .VirtualServer("work", ["alpha", "silent"], "memberTimeout: '00:00:01'").ToString());
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await using var client = await gateway.ConnectAsync("work");
+        var tools = (await client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name).ToList();
+        Assert.Contains("alpha__echo", tools);
+        Assert.DoesNotContain(tools, t => t.StartsWith("silent__", StringComparison.Ordinal));
+        // Initialize and the list waited on the silent member a second each (it never answers at all).
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), started.Elapsed.ToString());
+    }
+
+    [Fact]
+    public async Task MemberThatComesBack_BringsItsToolsBack_AndTheClientIsTold()
+    {
+        var port = UpstreamPort.Free();
+        var alpha = await TestUpstream.StartAsync("alpha", port: port);
+        await using var beta = await MutableToolsUpstream.StartAsync(("add", "Adds."));
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("alpha", alpha, RoutesYaml.NoProbes)
+            .Server("beta", [beta.Endpoint], RoutesYaml.NoProbes)
+            .VirtualServer("work", ["alpha", "beta"], "memberTimeout: '00:00:02'").ToString());
+        var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var options = new McpClientOptions
+        {
+            Handlers = new McpClientHandlers
+            {
+                NotificationHandlers = [new(NotificationMethods.ToolListChangedNotification, (_, _) => { changed.TrySetResult(); return ValueTask.CompletedTask; })],
+            },
+        };
+        await using var client = await gateway.ConnectAsync("work", options: options);
+        Assert.Contains("alpha__echo", (await client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name));
+
+        await alpha.DisposeAsync();
+        Assert.DoesNotContain("alpha__echo", (await client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name));
+        await using var back = await TestUpstream.StartAsync("alpha", port: port);
+
+        // Checked every 5 s: the new process knows no session of the old one, so the gateway opens one.
+        await changed.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.Contains("alpha__echo", (await client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name));
+        var echo = await client.CallToolAsync("alpha__echo", new Dictionary<string, object?> { ["message"] = "back" }, cancellationToken: Ct);
+        Assert.Equal("back", Assert.IsType<TextContentBlock>(echo.Content[0]).Text);
+    }
+
+    [Fact]
+    public async Task UnchangedNames_LeaveOutANameTwoMembersList_AndSayWhy()
+    {
+        await using var a = await MutableToolsUpstream.StartAsync(("shared", "A's."), ("only_a", "A's own."));
+        await using var b = await MutableToolsUpstream.StartAsync(("shared", "B's."), ("only_b", "B's own."));
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("a", [a.Endpoint], RoutesYaml.NoProbes)
+            .Server("b", [b.Endpoint], RoutesYaml.NoProbes)
+            .VirtualServer("work", ["a", "b"], "toolNames: unchanged").ToString());
+
+        await using var client = await gateway.ConnectAsync("work");
+        Assert.Equal(["only_a", "only_b"], (await client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name).Order(StringComparer.Ordinal));
+        Assert.Contains(gateway.Logs.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Error && e.Message.Contains("'shared' is listed by both a and b", StringComparison.Ordinal));
+        var refused = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("shared", new Dictionary<string, object?> { ["message"] = "x" }, cancellationToken: Ct).AsTask());
+        Assert.Equal(McpErrorCode.InvalidParams, refused.ErrorCode);
+        var own = await client.CallToolAsync("only_b", new Dictionary<string, object?> { ["message"] = "x" }, cancellationToken: Ct);
+        Assert.Equal("only_b: x", Assert.IsType<TextContentBlock>(own.Content[0]).Text);
+    }
+
+    [Fact]
     public async Task MemberDown_ItsToolsDropOut_AndItsCallsNameIt_WhileTheOthersServe()
     {
         await using var alpha = await TestUpstream.StartAsync("alpha");

@@ -13,11 +13,9 @@ public sealed class VirtualSessionContinuationTests(RedisServer redis)
     public async Task SessionStartedOnOneGateway_ContinuesOnTheOther_WithTheSameMemberSession()
     {
         await using var alpha = await TestUpstream.StartAsync("alpha");
-        var routes = new RoutesYaml(redis: redis.ConnectionString)
-            .Server("alpha", alpha, RoutesYaml.NoProbes)
-            .VirtualServer("work", ["alpha"]).ToString();
-        await using var first = await TestGateway.StartAsync(routes);
-        await using var second = await TestGateway.StartAsync(routes);
+        var (first, second) = await TwoGatewaysAsync(alpha);
+        await using var firstGateway = first;
+        await using var secondGateway = second;
 
         await using var client = await first.ConnectAsync("work");
         var echo = await client.CallToolAsync("alpha__echo", new Dictionary<string, object?> { ["message"] = "on the first" }, cancellationToken: Ct);
@@ -39,15 +37,22 @@ public sealed class VirtualSessionContinuationTests(RedisServer redis)
     public async Task ForgedSessionId_IsNotFound_AndNothingIsForwarded()
     {
         await using var alpha = await TestUpstream.StartAsync("alpha");
-        var routes = new RoutesYaml(redis: redis.ConnectionString)
-            .Server("alpha", alpha, RoutesYaml.NoProbes)
-            .VirtualServer("work", ["alpha"]).ToString();
-        await using var first = await TestGateway.StartAsync(routes);
-        await using var second = await TestGateway.StartAsync(routes);
+        var (first, second) = await TwoGatewaysAsync(alpha);
+        await using var firstGateway = first;
+        await using var secondGateway = second;
 
         await using var client = await first.ConnectAsync("work");
         using var forged = await second.Http.SendAsync(RawMcp.Post("/mcp/work", RawMcp.CallTool("alpha__whoami"), client.SessionId + "x"), Ct);
         await RawMcp.AssertErrorAsync(forged, HttpStatusCode.NotFound, -32001, id: "2");
         Assert.DoesNotContain(alpha.Posts, p => p.Body.Contains("whoami", StringComparison.Ordinal));
+    }
+
+    /// <summary>Two gateways on one routes file, sharing the key ring and the virtual session store in Redis.</summary>
+    private async Task<(TestGateway First, TestGateway Second)> TwoGatewaysAsync(TestUpstream member)
+    {
+        var routes = new RoutesYaml(redis: redis.ConnectionString)
+            .Server("alpha", member, RoutesYaml.NoProbes)
+            .VirtualServer("work", ["alpha"]).ToString();
+        return (await TestGateway.StartAsync(routes), await TestGateway.StartAsync(routes));
     }
 }
