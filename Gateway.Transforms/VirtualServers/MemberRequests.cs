@@ -62,6 +62,29 @@ internal sealed class MemberRequests(TimeProvider time)
     }
 
     /// <summary>
+    /// A client's request <c>params</c> as the member should see them: every field as the client sent it (a task
+    /// request included), the member's own name, the <c>_meta</c> of <see cref="MemberMetaOf"/>, and without the
+    /// multi round-trip fields of the client's hop (<c>requestState</c>, <c>inputResponses</c>).
+    /// </summary>
+    public static JsonObject MemberParamsOf(JsonNode? clientParams, string name)
+    {
+        var parameters = clientParams is JsonObject given ? (JsonObject)given.DeepClone() : [];
+        parameters["name"] = name;
+        parameters.Remove("requestState");
+        parameters.Remove("inputResponses");
+        if (MemberMetaOf(parameters["_meta"] as JsonObject) is { } meta)
+        {
+            parameters["_meta"] = meta;
+        }
+        else
+        {
+            parameters.Remove("_meta");
+        }
+
+        return parameters;
+    }
+
+    /// <summary>
     /// The client's <c>_meta</c> as the member should see it: without the progress token (the member's progress comes
     /// to the gateway's own and is relayed under the client's), and without the protocol's per-request keys of
     /// 2026-07-28 (<c>io.modelcontextprotocol/…</c>), which describe the client's hop, not the member's.

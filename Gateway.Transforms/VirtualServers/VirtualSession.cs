@@ -219,15 +219,7 @@ internal sealed partial class VirtualSession : IAsyncDisposable
         var name = request.Params?.Name ?? throw new McpProtocolException("tools/call names no tool.", McpErrorCode.InvalidParams);
         var (member, tool) = await ResolveAsync(name, "tool", async ct => await ToolsAsync(ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         var progress = request.Params.ProgressToken is { } token ? new ProgressRelay(request.Server, token) : null;
-        var parameters = new JsonObject
-        {
-            ["name"] = tool,
-            ["arguments"] = JsonSerializer.SerializeToNode(request.Params.Arguments ?? new Dictionary<string, JsonElement>(), McpJsonUtilities.DefaultOptions.GetTypeInfo<IDictionary<string, JsonElement>>()),
-        };
-        if (MemberRequests.MemberMetaOf(request.Params.Meta) is { } meta)
-        {
-            parameters["_meta"] = meta;
-        }
+        var parameters = MemberRequests.MemberParamsOf(request.JsonRpcRequest.Params, tool);
 
         if (!Sessionless)
         {
