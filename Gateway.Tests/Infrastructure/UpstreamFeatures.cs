@@ -47,6 +47,25 @@ public sealed class UpstreamTools(UpstreamIdentity identity)
         return answer.Action == "accept" && answer.Content?.TryGetValue("name", out var name) == true ? $"Hello, {name.GetString()}!" : answer.Action;
     }
 
+#pragma warning disable MCP9005 // sampling and roots are deprecated in 2026-07-28; 2025 clients still offer them
+    [McpServerTool(Name = "summarize"), Description("Asks the client's model (sampling) for a summary of the text.")]
+    public static async Task<string> Summarize(McpServer server, string text, CancellationToken cancellationToken)
+    {
+        var answer = await server.SampleAsync(
+            new CreateMessageRequestParams
+            {
+                Messages = [new SamplingMessage { Role = Role.User, Content = [new TextContentBlock { Text = "Summarize: " + text }] }],
+                MaxTokens = 50,
+            },
+            cancellationToken);
+        return answer.Content.OfType<TextContentBlock>().FirstOrDefault()?.Text ?? string.Empty;
+    }
+
+    [McpServerTool(Name = "roots"), Description("Lists the client's roots.")]
+    public static async Task<string> Roots(McpServer server, CancellationToken cancellationToken) =>
+        string.Join(", ", (await server.RequestRootsAsync(new ListRootsRequestParams(), cancellationToken)).Roots.Select(r => r.Uri));
+#pragma warning restore MCP9005
+
     public const string PushedNotification = "notifications/test/pushed";
 
     [McpServerTool(Name = "notify_later"), Description("Sends a notification outside any request, so on the standalone GET stream.")]

@@ -268,6 +268,38 @@ public sealed class VirtualServerTests
         Assert.Equal("Your name?", asked);
     }
 
+#pragma warning disable MCP9005 // sampling and roots: deprecated in 2026-07-28, still what 2025 clients offer
+    [Fact]
+    public async Task MemberSamplingAndRoots_AreAskedOfTheClient_AndTheAnswersGoBack()
+    {
+        await using var alpha = await TestUpstream.StartAsync("alpha");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("alpha", alpha, RoutesYaml.NoProbes)
+            .VirtualServer("work", ["alpha"]).ToString());
+
+        string? prompt = null;
+        var options = new McpClientOptions
+        {
+            Handlers = new McpClientHandlers
+            {
+                SamplingHandler = (request, _, _) =>
+                {
+                    prompt = request?.Messages[0].Content.OfType<TextContentBlock>().First().Text;
+                    return ValueTask.FromResult(new CreateMessageResult { Model = "test-model", Role = Role.Assistant, Content = [new TextContentBlock { Text = "short" }] });
+                },
+                RootsHandler = (_, _) => ValueTask.FromResult(new ListRootsResult { Roots = [new Root { Uri = "file:///work", Name = "work" }] }),
+            },
+        };
+        await using var client = await gateway.ConnectAsync("work", options: options);
+
+        var summary = await client.CallToolAsync("alpha__summarize", new Dictionary<string, object?> { ["text"] = "a long text" }, cancellationToken: Ct);
+        Assert.Equal("short", Assert.IsType<TextContentBlock>(summary.Content[0]).Text);
+        Assert.Equal("Summarize: a long text", prompt);
+        var roots = await client.CallToolAsync("alpha__roots", cancellationToken: Ct);
+        Assert.Equal("file:///work", Assert.IsType<TextContentBlock>(roots.Content[0]).Text);
+    }
+#pragma warning restore MCP9005
+
     [Fact]
     public async Task MemberElicitation_ReachesAClientOf2026_AsAnInputRequiredResult_AndItsAnswerGoesBack()
     {
