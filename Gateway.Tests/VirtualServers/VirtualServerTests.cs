@@ -1,6 +1,7 @@
 using System.Net;
 using Gateway.Mcp;
 using Gateway.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -136,6 +137,30 @@ public sealed class VirtualServerTests
         Assert.Contains("alpha__echo", (await client.ListToolsAsync(cancellationToken: Ct)).Select(t => t.Name));
         var echo = await client.CallToolAsync("alpha__echo", new Dictionary<string, object?> { ["message"] = "stateless" }, cancellationToken: Ct);
         Assert.Equal("stateless", Assert.IsType<TextContentBlock>(echo.Content[0]).Text);
+    }
+
+    [Fact]
+    public async Task IdleSessionlessSession_IsEnded_WithItsMemberSessions()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var alpha = await TestUpstream.StartAsync("alpha");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("alpha", alpha, RoutesYaml.NoProbes)
+            .VirtualServer("work", ["alpha"]).ToString(), builder => builder.Services.AddSingleton<TimeProvider>(time));
+
+        await using (var first = await gateway.ConnectAsync("work", protocolVersion: null))
+        {
+            await first.CallToolAsync("alpha__echo", new Dictionary<string, object?> { ["message"] = "x" }, cancellationToken: Ct);
+        }
+
+        Assert.DoesNotContain(alpha.Requests, r => r.Method == "DELETE");
+        time.Advance(TimeSpan.FromMinutes(11));
+
+        // A request of another set of member sessions (this client offers elicitation) looks for idle ones.
+        var options = new McpClientOptions { Handlers = new McpClientHandlers { ElicitationHandler = (_, _) => ValueTask.FromResult(new ElicitResult()) } };
+        await using var second = await gateway.ConnectAsync("work", protocolVersion: null, options: options);
+        await second.ListToolsAsync(cancellationToken: Ct);
+        await Eventually.TrueAsync(() => Task.FromResult(alpha.Requests.Any(r => r.Method == "DELETE")));
     }
 
     [Fact]

@@ -26,7 +26,9 @@ namespace Gateway.Transforms.VirtualServers;
 /// </remarks>
 internal sealed class VirtualServerSessions : IAsyncDisposable
 {
+    private const int MaxSessionless = 10_000;
     private static readonly TimeSpan SessionlessIdle = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
     private static readonly object SessionItem = new();
     private static readonly object MigrationItem = new();
     private readonly IHttpContextAccessor _accessor;
@@ -35,6 +37,7 @@ internal sealed class VirtualServerSessions : IAsyncDisposable
     private readonly ConditionalWeakTable<SdkServerOptions, VirtualSession> _byOptions = [];
     private readonly ConcurrentDictionary<string, VirtualSession> _byId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<VirtualSession>> _sessionless = new(StringComparer.Ordinal);
+    private long _lastSweep;
 
     public VirtualServerSessions(RoutesConfigStore routes, MemberCallEndpoint endpoint, VirtualSessionStore store, IHttpContextAccessor accessor, ILoggerFactory loggers, TimeProvider time)
     {
@@ -232,11 +235,24 @@ internal sealed class VirtualServerSessions : IAsyncDisposable
     internal static string OwnerOf(McpRequestContext request) =>
         request.Caller.IsAuthenticated ? Convert.ToHexString(request.Caller.SessionOwnerHash.Span) : "anonymous:" + request.CallerKey;
 
+    /// <summary>
+    /// Ends the session-less sessions idle for <see cref="SessionlessIdle"/> (looked for at most once a minute), and
+    /// beyond <see cref="MaxSessionless"/> the least recently used idle ones, so that callers cannot pile them up.
+    /// </summary>
     private async Task EvictIdleAsync()
     {
-        foreach (var (key, session) in _sessionless)
+        var now = Time.GetTimestamp();
+        var last = Interlocked.Read(ref _lastSweep);
+        if ((_sessionless.Count <= MaxSessionless && Time.GetElapsedTime(last, now) < SweepInterval) || Interlocked.CompareExchange(ref _lastSweep, now, last) != last)
         {
-            if (session.IsValueCreated && !session.Value.Busy && Time.GetElapsedTime(session.Value.LastUsed) > SessionlessIdle && _sessionless.TryRemove(key, out _))
+            return;
+        }
+
+        var idle = _sessionless.Where(s => s.Value.IsValueCreated && !s.Value.Value.Busy).OrderBy(s => s.Value.Value.LastUsed).ToList();
+        var over = _sessionless.Count - MaxSessionless;
+        foreach (var (key, session) in idle)
+        {
+            if ((over-- > 0 || Time.GetElapsedTime(session.Value.LastUsed, now) > SessionlessIdle) && _sessionless.TryRemove(key, out _))
             {
                 await session.Value.DisposeAsync().ConfigureAwait(false);
             }
