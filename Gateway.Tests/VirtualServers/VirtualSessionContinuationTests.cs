@@ -1,6 +1,8 @@
 using System.Net;
 using Gateway.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using ModelContextProtocol.Protocol;
+using StackExchange.Redis;
 
 namespace Gateway.Tests.VirtualServers;
 
@@ -45,6 +47,30 @@ public sealed class VirtualSessionContinuationTests(RedisServer redis)
         using var forged = await second.Http.SendAsync(RawMcp.Post("/mcp/work", RawMcp.CallTool("alpha__whoami"), client.SessionId + "x"), Ct);
         await RawMcp.AssertErrorAsync(forged, HttpStatusCode.NotFound, -32001, id: "2");
         Assert.DoesNotContain(alpha.Posts, p => p.Body.Contains("whoami", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task SessionInUse_KeepsItsStoredRecord_ALifetimeFromItsUse()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var alpha = await TestUpstream.StartAsync("alpha");
+        var routes = new RoutesYaml(redis: redis.ConnectionString)
+            .Server("alpha", alpha, RoutesYaml.NoProbes)
+            .VirtualServer("work", ["alpha"]).ToString();
+        await using var gateway = await TestGateway.StartAsync(routes, builder => builder.Services.AddSingleton<TimeProvider>(time));
+        await using var client = await gateway.ConnectAsync("work");
+        await client.CallToolAsync("alpha__echo", new Dictionary<string, object?> { ["message"] = "x" }, cancellationToken: Ct);
+
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var database = connection.GetDatabase();
+        var key = (RedisKey)("mcp-gateway:virtual-session:" + Gateway.Mcp.Sha256Text.Hex(client.SessionId!, bytes: 16));
+        Assert.True(await database.KeyExistsAsync(key));
+        await database.KeyExpireAsync(key, TimeSpan.FromMinutes(1));
+
+        // Ten minutes on, the session's next use gives the record a whole lifetime again.
+        time.Advance(TimeSpan.FromMinutes(11));
+        await client.CallToolAsync("alpha__echo", new Dictionary<string, object?> { ["message"] = "y" }, cancellationToken: Ct);
+        await Eventually.TrueAsync(async () => await database.KeyTimeToLiveAsync(key) > TimeSpan.FromHours(1));
     }
 
     /// <summary>Two gateways on one routes file, sharing the key ring and the virtual session store in Redis.</summary>

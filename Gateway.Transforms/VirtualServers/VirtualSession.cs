@@ -26,6 +26,7 @@ namespace Gateway.Transforms.VirtualServers;
 internal sealed partial class VirtualSession : IAsyncDisposable
 {
     private static readonly TimeSpan ReturnCheckInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan StoreRefreshInterval = TimeSpan.FromMinutes(10);
     private readonly VirtualServerSessions _sessions;
     private readonly ConcurrentDictionary<string, MemberSession> _members = new(StringComparer.OrdinalIgnoreCase);
     private readonly CancellationTokenSource _ended = new();
@@ -36,6 +37,7 @@ internal sealed partial class VirtualSession : IAsyncDisposable
     private readonly MemberRequests _requests;
     private readonly ConcurrentDictionary<string, string> _directCalls = new(StringComparer.Ordinal);
     private int _busy;
+    private long _storeRefreshedAt;
     private Task<ServerCapabilities>? _capabilities;
     private string? _authorization;
 
@@ -86,7 +88,15 @@ internal sealed partial class VirtualSession : IAsyncDisposable
     /// <summary>Takes the caller's credentials and address from the client's latest request.</summary>
     public void Touch(HttpContext? http)
     {
-        LastUsed = _sessions.Time.GetTimestamp();
+        var now = _sessions.Time.GetTimestamp();
+        var stored = _storeRefreshedAt;
+        if (SessionId is { } id && _sessions.Time.GetElapsedTime(stored, now) > StoreRefreshInterval && Interlocked.CompareExchange(ref _storeRefreshedAt, now, stored) == stored)
+        {
+            // The stored record lasts a session lifetime from its last write: a session in use keeps it (once a while).
+            _ = _sessions.Store.RefreshAsync(id, CancellationToken.None);
+        }
+
+        LastUsed = now;
         if (http is null)
         {
             return;

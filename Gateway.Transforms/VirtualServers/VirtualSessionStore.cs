@@ -34,6 +34,9 @@ internal sealed partial class VirtualSessionStore(VirtualSessionStore.IHashes ha
 
     public Task RemoveAsync(string sessionId, CancellationToken cancellationToken) => Guarded(() => hashes.DeleteAllAsync(KeyOf(sessionId), cancellationToken));
 
+    /// <summary>Keeps a session's entry for another lifetime from now (it is in use).</summary>
+    public Task RefreshAsync(string sessionId, CancellationToken cancellationToken) => Guarded(() => hashes.RefreshAsync(KeyOf(sessionId), cancellationToken));
+
     // The session id is the client's credential for the session: only its hash names the entry.
     private static string KeyOf(string sessionId) => Sha256Text.Hex(sessionId, bytes: 16);
 
@@ -81,6 +84,8 @@ internal sealed partial class VirtualSessionStore(VirtualSessionStore.IHashes ha
         Task DeleteAsync(string key, string field, CancellationToken cancellationToken);
 
         Task DeleteAllAsync(string key, CancellationToken cancellationToken);
+
+        Task RefreshAsync(string key, CancellationToken cancellationToken);
     }
 
     /// <summary>In this process only.</summary>
@@ -114,6 +119,9 @@ internal sealed partial class VirtualSessionStore(VirtualSessionStore.IHashes ha
             _hashes.TryRemove(key, out _);
             return Task.CompletedTask;
         }
+
+        // Entries here end with their sessions.
+        public Task RefreshAsync(string key, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     /// <summary>A Redis hash per session, expiring a session lifetime after its last write.</summary>
@@ -137,6 +145,9 @@ internal sealed partial class VirtualSessionStore(VirtualSessionStore.IHashes ha
 
         public async Task DeleteAllAsync(string key, CancellationToken cancellationToken) =>
             await (await DatabaseAsync().ConfigureAwait(false)).KeyDeleteAsync(prefix + key).ConfigureAwait(false);
+
+        public async Task RefreshAsync(string key, CancellationToken cancellationToken) =>
+            await (await DatabaseAsync().ConfigureAwait(false)).KeyExpireAsync(prefix + key, lifetime).ConfigureAwait(false);
 
         private async Task<IDatabase> DatabaseAsync() => (await connection.ConfigureAwait(false)).GetDatabase();
     }
