@@ -387,6 +387,7 @@ public sealed class RoutesValidationTests
         Assert.Contains(errors, e => e.StartsWith("servers.work.members[1]: 'nothere' is not a configured server. Add 'servers.nothere', or remove it from the members.", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("servers.work.members[2]: 'inner' is a virtual server itself.", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("servers.work.members[3]: 'GitHub' is named twice.", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("servers.work.members[3]: the server is spelled 'github'. Write 'github'.", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("servers.work.members[4]: 'my__files' contains '__'", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("servers.work.destinations: a virtual server has no destinations of its own", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("servers.work.tools: a virtual server has no tools of its own: set the lists on the members", StringComparison.Ordinal));

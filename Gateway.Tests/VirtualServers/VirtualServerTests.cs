@@ -78,6 +78,21 @@ public sealed class VirtualServerTests
     }
 
     [Fact]
+    public async Task SessionOfOneVirtualServer_IsNotAnothers()
+    {
+        await using var alpha = await TestUpstream.StartAsync("alpha");
+        await using var gateway = await TestGateway.StartAsync(new RoutesYaml()
+            .Server("alpha", alpha, RoutesYaml.NoProbes)
+            .VirtualServer("work", ["alpha"])
+            .VirtualServer("other", ["alpha"]).ToString());
+
+        var session = await RawMcp.InitializeAsync(gateway.Http, "/mcp/work");
+        using var response = await gateway.Http.SendAsync(RawMcp.Post("/mcp/other", RawMcp.CallTool("alpha__whoami"), session), Ct);
+        await RawMcp.AssertErrorAsync(response, HttpStatusCode.NotFound, -32001, id: "2");
+        Assert.DoesNotContain(alpha.Posts, p => p.Body.Contains("whoami", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task VirtualServerName_IsOneServerWhateverItsCase()
     {
         await using var alpha = await TestUpstream.StartAsync("alpha");

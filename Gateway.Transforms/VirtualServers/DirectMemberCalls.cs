@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
 using ModelContextProtocol.Protocol;
 using Yarp.ReverseProxy.Model;
 
@@ -31,16 +32,16 @@ internal sealed class DirectMemberCalls(
     VirtualServerSessions sessions, RoutesConfigStore routes, EndpointDataSource endpoints, IAuthorizationService authorization, IServiceProvider services)
 {
     private RequestDelegate? _memberSteps;
-    private (IChangeToken Token, Dictionary<string, Endpoint> Routes)? _routes;
+    private RouteEndpoints? _routes;
 
     /// <summary>Runs the call on the member's route and returns true; false when it must take the SDK's path.</summary>
     public async Task<bool> TryCallAsync(HttpContext context)
     {
         var request = context.GetMcpRequest();
-        if (request.Envelope is not { Method: "tools/call", Name: { } name } || request.Body is not { } body
+        if (request.Envelope is not { Kind: JsonRpcMessageKind.Request, Method: "tools/call", Name: { } name } || request.Body is not { } body
             || context.Request.Headers[McpHeaders.SessionId].ToString() is not { Length: > 0 } sessionId
             || sessions.SessionOf(sessionId, request) is not { OffersClientRequests: false } session
-            || !session.TryResolveTool(name, out var member, out var tool)
+            || !TryResolve(session, name, out var member, out var tool)
             || session.OpenSessionOf(member) is not { } memberSession
             || !routes.Current.Servers.TryGetValue(member, out var memberOptions)
             || RouteOf(member) is not { } route
@@ -82,12 +83,20 @@ internal sealed class DirectMemberCalls(
         context.Response.OnStarting(static state =>
         {
             var (response, member) = ((HttpResponse, McpRequestContext))state;
-            // The client knows the virtual session only; and the gateway's own refusal of the member's call (limits,
-            // upstream down) is, for a client of the virtual server, an answer of the call, as on the SDK's path.
+            // The client knows the virtual session only, and the virtual server's authorization: not the member's
+            // session id, nor a challenge of the member's upstream.
             response.Headers.Remove(McpHeaders.SessionId);
+            response.Headers.Remove(HeaderNames.WWWAuthenticate);
             if (member.GatewayErrorCode != 0 && response.StatusCode >= StatusCodes.Status400BadRequest)
             {
+                // The gateway's own refusal of the member's call (its limits, its upstream down) is, for a client of
+                // the virtual server, an answer of the call, as on the SDK's path.
                 response.StatusCode = StatusCodes.Status200OK;
+            }
+            else if (response.StatusCode == StatusCodes.Status404NotFound)
+            {
+                // The member forgot its session: for the client that is not the end of the virtual session.
+                response.StatusCode = StatusCodes.Status502BadGateway;
             }
 
             return Task.CompletedTask;
@@ -96,6 +105,12 @@ internal sealed class DirectMemberCalls(
         using (session.DirectCall(request.Envelope.Id, member))
         {
             await MemberSteps()(context).ConfigureAwait(false);
+        }
+
+        if (context.Response.StatusCode == StatusCodes.Status502BadGateway && memberRequest.GatewayErrorCode == 0)
+        {
+            // The next call opens a new member session (the SDK's path, then straight again).
+            await session.ForgetMemberSessionAsync(member).ConfigureAwait(false);
         }
 
         return true;
@@ -116,6 +131,20 @@ internal sealed class DirectMemberCalls(
         }
     }
 
+    private static bool TryResolve(VirtualSession session, string name, out string member, out string tool)
+    {
+        try
+        {
+            return session.TryResolveTool(name, out member, out tool);
+        }
+        catch (ModelContextProtocol.McpProtocolException)
+        {
+            // The virtual server was removed a moment ago: the SDK's path answers that.
+            member = tool = string.Empty;
+            return false;
+        }
+    }
+
     // The member's metrics and audit, then its route's endpoint: YARP's pipeline, as for a direct client.
     private RequestDelegate MemberSteps() => _memberSteps ??= new ApplicationBuilder(services)
         .UseMiddleware<McpTelemetryMiddleware>()
@@ -124,10 +153,10 @@ internal sealed class DirectMemberCalls(
 
     private Endpoint? RouteOf(string member)
     {
-        if (_routes is not { Token.HasChanged: false } current)
+        if (Volatile.Read(ref _routes) is not { Token.HasChanged: false } current)
         {
             var token = endpoints.GetChangeToken();
-            var byRoute = new Dictionary<string, Endpoint>(StringComparer.OrdinalIgnoreCase);
+            var byRoute = new Dictionary<string, Endpoint>(StringComparer.Ordinal);
             foreach (var endpoint in endpoints.Endpoints)
             {
                 if (endpoint.Metadata.GetMetadata<RouteModel>()?.Config.RouteId is { } id)
@@ -136,7 +165,8 @@ internal sealed class DirectMemberCalls(
                 }
             }
 
-            _routes = current = (token, byRoute);
+            current = new RouteEndpoints(token, byRoute);
+            Volatile.Write(ref _routes, current);
         }
 
         return current.Routes.GetValueOrDefault(member);
@@ -151,18 +181,33 @@ internal sealed class DirectMemberCalls(
                 return null;
             }
 
+            // As MemberRequests.MemberParamsOf, but the client's own progress token stays: the member's progress goes
+            // straight to the client.
             parameters["name"] = tool;
+            parameters.Remove("requestState");
+            parameters.Remove("inputResponses");
+            if (parameters["_meta"] is JsonObject meta)
+            {
+                foreach (var key in meta.Select(p => p.Key).Where(k => k.StartsWith("io.modelcontextprotocol/", StringComparison.Ordinal)).ToList())
+                {
+                    meta.Remove(key);
+                }
+            }
+
             var buffer = new ArrayBufferWriter<byte>(body.Length);
-            using (var writer = new Utf8JsonWriter(buffer))
+            using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             {
                 message.WriteTo(writer);
             }
 
             return buffer.WrittenSpan.ToArray();
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
         {
+            // Not a call the gateway can rewrite (duplicate keys, say): the SDK's path answers it.
             return null;
         }
     }
+
+    private sealed record RouteEndpoints(IChangeToken Token, Dictionary<string, Endpoint> Routes);
 }

@@ -93,6 +93,34 @@ internal sealed class MemberSession(VirtualSession session, string member) : IAs
         return call;
     }
 
+    /// <summary>
+    /// The inputs of the one client request in flight to this member that waits on inputs of its own (a session-less
+    /// call); null when there is none, or more than one, since a member's question names no request of the client's.
+    /// </summary>
+    public MemberInputs? SoleInputs
+    {
+        get
+        {
+            lock (_calls)
+            {
+                var waiting = _calls.Where(c => c.Inputs is not null).Take(2).ToList();
+                return waiting.Count == 1 ? waiting[0].Inputs : null;
+            }
+        }
+    }
+
+    /// <summary>Whether requests of session-less calls are in flight to this member.</summary>
+    public bool HasInputCalls
+    {
+        get
+        {
+            lock (_calls)
+            {
+                return _calls.Any(c => c.Inputs is not null);
+            }
+        }
+    }
+
     /// <summary>The newest client request in flight to this member, else null: the session's own stream then carries what it asks.</summary>
     public MemberCall? LatestCall
     {

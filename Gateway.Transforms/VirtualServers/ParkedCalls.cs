@@ -121,6 +121,8 @@ internal sealed class PendingCall : IDisposable
 
     public void Dispose()
     {
+        // The member's question is not left waiting on an answer that will not come.
+        _answer?.TrySetCanceled();
         _expiry?.Dispose();
         _cancellation.Dispose();
     }

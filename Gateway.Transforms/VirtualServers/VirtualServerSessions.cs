@@ -185,7 +185,8 @@ internal sealed class VirtualServerSessions : IAsyncDisposable
     /// user alone, and a session is its user's in one client application (as the gateway's own sessions are).
     /// </summary>
     public bool MayUse(string sessionId, McpRequestContext request) =>
-        !_byId.TryGetValue(sessionId, out var session) || string.Equals(session.Owner, OwnerOf(request), StringComparison.Ordinal);
+        !_byId.TryGetValue(sessionId, out var session)
+        || (string.Equals(session.Owner, OwnerOf(request), StringComparison.Ordinal) && string.Equals(session.VirtualServer, request.Server, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The client ends its session (DELETE; its owner, <see cref="MayUse"/> checked): its member sessions end with it.</summary>
     public void Ending(string sessionId)
@@ -210,8 +211,18 @@ internal sealed class VirtualServerSessions : IAsyncDisposable
     {
         var session = NewSession(http, request);
         session.Sessionless = true;
-        session.ClientCapabilities = capabilities?.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo<ClientCapabilities>());
-        session.ClientInfo = client?.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo<Implementation>());
+        try
+        {
+            // Anonymous callers are told apart by address alone, so several may share these member sessions: a member's
+            // question goes to a call only while it is the one waiting (MemberSession.SoleInputs).
+            session.ClientCapabilities = capabilities?.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo<ClientCapabilities>());
+            session.ClientInfo = client?.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo<Implementation>());
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
+        {
+            // What the client says of itself is only passed on; the SDK answers a malformed _meta itself.
+        }
+
         return session;
     }
 
@@ -285,11 +296,11 @@ internal sealed class VirtualServerSessions : IAsyncDisposable
     {
         try
         {
-            return body is { } json && JsonNode.Parse(json.Span) is JsonObject { } message && message["params"]?["_meta"] is JsonObject meta
+            return body is { } json && JsonNode.Parse(json.Span) is JsonObject { } message && message["params"] is JsonObject parameters && parameters["_meta"] is JsonObject meta
                 ? (meta[MetaKeys.ClientCapabilities], meta[MetaKeys.ClientInfo])
                 : (null, null);
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
         {
             return (null, null);
         }

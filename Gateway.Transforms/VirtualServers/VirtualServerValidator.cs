@@ -31,6 +31,11 @@ internal static class VirtualServerValidator
             {
                 errors.Add($"{key}.members[{i}]: '{member}' is not a configured server. Add 'servers.{member}', or remove it from the members.");
             }
+            else if (servers.Keys.FirstOrDefault(k => string.Equals(k, member, StringComparison.OrdinalIgnoreCase)) is { } spelled && spelled != member)
+            {
+                // One name for one server: its limits, pins and sessions are kept under it.
+                errors.Add($"{key}.members[{i}]: the server is spelled '{spelled}'. Write '{spelled}'.");
+            }
             else if (options.Transport == McpTransport.Virtual)
             {
                 errors.Add($"{key}.members[{i}]: '{member}' is a virtual server itself. Name its members here instead.");

@@ -555,7 +555,7 @@ internal sealed partial class VirtualSession : IAsyncDisposable
     /// <summary>Notes a call that went straight to its member under the client's own id (<see cref="DirectMemberCalls"/>).</summary>
     public IDisposable DirectCall(ReadOnlyMemory<byte> id, string member)
     {
-        var key = System.Text.Encoding.UTF8.GetString(id.Span);
+        var key = IdKeyOf(JsonNode.Parse(id.Span));
         _directCalls[key] = member;
         Interlocked.Increment(ref _busy);
         return new DirectCallScope(this, key);
@@ -566,23 +566,39 @@ internal sealed partial class VirtualSession : IAsyncDisposable
     {
         try
         {
-            if (JsonNode.Parse(notification.Span)?["params"] is JsonObject parameters && parameters["requestId"] is { } id
-                && _directCalls.TryGetValue(id.ToJsonString(), out var member) && _members.TryGetValue(member, out var session) && session.Client is { } client)
+            if (JsonNode.Parse(notification.Span) is JsonObject message && message["params"] is JsonObject parameters && parameters["requestId"] is { } id
+                && _directCalls.TryGetValue(IdKeyOf(id), out var member) && _members.TryGetValue(member, out var session) && session.Client is { } client)
             {
                 _ = client.SendMessageAsync(new JsonRpcNotification { Method = NotificationMethods.CancelledNotification, Params = parameters.DeepClone() }, _ended.Token);
             }
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
         {
-            // The guard let only well-formed JSON through; nothing to tell otherwise.
+            // Not a cancellation the gateway can read (duplicate keys, say): the member is not told.
         }
     }
+
+    // One spelling of a JSON-RPC id, whatever escapes the client wrote it with.
+    private static string IdKeyOf(JsonNode? id) => id?.GetValueKind() == JsonValueKind.String ? "s:" + id.GetValue<string>() : "n:" + id?.ToJsonString();
 
     /// <summary>Whether a call is running, so that an idle session-less session is not ended under it.</summary>
     public bool Busy => Volatile.Read(ref _busy) > 0;
 
     /// <summary>The member and its own name of a tool the client names, when known without asking a member.</summary>
-    public bool TryResolveTool(string name, out string member, out string tool) => _catalog.TryResolveTool(Options, name, out member, out tool);
+    public bool TryResolveTool(string name, out string member, out string tool)
+    {
+        var options = Options;
+        return _catalog.TryResolveTool(options, name, out member, out tool) && options.Members.Contains(member, StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Forgets a member session the member no longer knows, found on a direct call.</summary>
+    public async Task ForgetMemberSessionAsync(string member)
+    {
+        if (_members.TryGetValue(member, out var session) && session.Client is { } client)
+        {
+            await ForgetAsync(session, client).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>
     /// The open session of <paramref name="member"/>: its route's session id (null for a member that keeps none) and
@@ -680,26 +696,27 @@ internal sealed partial class VirtualSession : IAsyncDisposable
                 new(NotificationMethods.PromptListChangedNotification, (n, _) => RelayAsync(n)),
                 new(NotificationMethods.ResourceListChangedNotification, (n, _) => RelayAsync(n)),
                 new(NotificationMethods.ResourceUpdatedNotification, (n, _) => RelayAsync(n)),
-                new(NotificationMethods.LoggingMessageNotification, (n, _) => RelayAsync(n, member.LatestCall?.Caller)),
+                // Session-less sessions may be several callers' (anonymous ones by address): their log lines are not relayed.
+                new(NotificationMethods.LoggingMessageNotification, (n, _) => Sessionless ? ValueTask.CompletedTask : RelayAsync(n, member.LatestCall?.Caller)),
             ],
         };
         if (capabilities?.Elicitation is not null)
         {
-            handlers.ElicitationHandler = async (request, ct) => member.LatestCall?.Inputs is { } inputs
+            handlers.ElicitationHandler = async (request, ct) => InputsOf(member) is { } inputs
                 ? AnswerOf<ElicitResult>(await inputs.AskAsync(InputRequest.ForElicitation(request!), ct).ConfigureAwait(false))
                 : await TargetOf(member).ElicitAsync(request!, ct).ConfigureAwait(false);
         }
 
         if (capabilities?.Sampling is not null)
         {
-            handlers.SamplingHandler = async (request, _, ct) => member.LatestCall?.Inputs is { } inputs
+            handlers.SamplingHandler = async (request, _, ct) => InputsOf(member) is { } inputs
                 ? AnswerOf<CreateMessageResult>(await inputs.AskAsync(InputRequest.ForSampling(request!), ct).ConfigureAwait(false))
                 : await TargetOf(member).SampleAsync(request!, ct).ConfigureAwait(false);
         }
 
         if (capabilities?.Roots is not null)
         {
-            handlers.RootsHandler = async (request, ct) => member.LatestCall?.Inputs is { } inputs
+            handlers.RootsHandler = async (request, ct) => InputsOf(member) is { } inputs
                 ? AnswerOf<ListRootsResult>(await inputs.AskAsync(InputRequest.ForRootsList(request!), ct).ConfigureAwait(false))
                 : await TargetOf(member).RequestRootsAsync(request!, ct).ConfigureAwait(false);
         }
@@ -713,6 +730,12 @@ internal sealed partial class VirtualSession : IAsyncDisposable
             InitializationTimeout = Options.MemberTimeout,
         };
     }
+
+    /// <summary>Where a member's question goes when session-less calls are in flight: the one call's inputs; with several, none can be told.</summary>
+    private static MemberInputs? InputsOf(MemberSession member) =>
+        member.SoleInputs ?? (member.HasInputCalls
+            ? throw new McpProtocolException("Several calls of the client are in flight, and a question names none of them: ask within one call at a time.", McpErrorCode.InvalidRequest)
+            : null);
 
     private static T AnswerOf<T>(InputResponse response) =>
         response.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo<T>()) ?? throw new McpProtocolException("The client's answer is empty.", McpErrorCode.InvalidParams);
