@@ -181,19 +181,7 @@ internal sealed class DirectMemberCalls(
                 return null;
             }
 
-            // As MemberRequests.MemberParamsOf, but the client's own progress token stays: the member's progress goes
-            // straight to the client.
-            parameters["name"] = tool;
-            parameters.Remove("requestState");
-            parameters.Remove("inputResponses");
-            if (parameters["_meta"] is JsonObject meta)
-            {
-                foreach (var key in meta.Select(p => p.Key).Where(k => k.StartsWith("io.modelcontextprotocol/", StringComparison.Ordinal)).ToList())
-                {
-                    meta.Remove(key);
-                }
-            }
-
+            message["params"] = MemberRequests.MemberParamsOf(parameters, tool, keepProgressToken: true);
             var buffer = new ArrayBufferWriter<byte>(body.Length);
             using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             {

@@ -41,27 +41,18 @@ internal sealed partial class MemberCatalog(string virtualServer, ILogger logger
         return [.. lists.SelectMany(l => l.Items)];
     }
 
-    /// <summary>The owner of a tool or prompt of the client's name under <c>toolNames: unchanged</c>, as the last list showed.</summary>
-    public bool TryOwnerOf(string kind, string name, out string member) =>
-        (kind == "tool" ? _toolOwners : _promptOwners).TryGetValue(name, out member!);
-
-    /// <summary>The member and its own name of a tool the client names, when known without asking a member.</summary>
-    public bool TryResolveTool(RoutesServer options, string name, out string member, out string tool)
+    /// <summary>
+    /// The member, as configured, and its own name of a tool or prompt the client names: from the prefix, or under
+    /// <c>toolNames: unchanged</c> as the last list showed; false when neither names a member of the server now.
+    /// </summary>
+    public bool TryResolve(RoutesServer options, string kind, string name, out string member, out string memberName)
     {
-        tool = name;
-        if (options.ToolNames == ToolNaming.Unchanged)
-        {
-            return TryOwnerOf("tool", name, out member);
-        }
-
-        if (MemberNames.TrySplit(name, out var prefix, out tool) && options.Members.FirstOrDefault(m => string.Equals(m, prefix, StringComparison.OrdinalIgnoreCase)) is { } configured)
-        {
-            member = configured;
-            return true;
-        }
-
-        member = string.Empty;
-        return false;
+        memberName = name;
+        var owner = options.ToolNames == ToolNaming.Unchanged
+            ? (kind == "tool" ? _toolOwners : _promptOwners).GetValueOrDefault(name)
+            : MemberNames.TrySplit(name, out var prefix, out memberName) ? prefix : null;
+        member = options.Members.FirstOrDefault(m => string.Equals(m, owner, StringComparison.OrdinalIgnoreCase)) ?? string.Empty;
+        return member.Length > 0;
     }
 
     public string? OwnerOfUri(string uri) =>

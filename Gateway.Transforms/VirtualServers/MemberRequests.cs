@@ -66,13 +66,14 @@ internal sealed class MemberRequests(TimeProvider time)
     /// request included), the member's own name, the <c>_meta</c> of <see cref="MemberMetaOf"/>, and without the
     /// multi round-trip fields of the client's hop (<c>requestState</c>, <c>inputResponses</c>).
     /// </summary>
-    public static JsonObject MemberParamsOf(JsonNode? clientParams, string name)
+    /// <remarks>With <c>keepProgressToken</c>, the client's progress token stays: a call sent straight down the member's route sends its progress straight to the client.</remarks>
+    public static JsonObject MemberParamsOf(JsonNode? clientParams, string name, bool keepProgressToken = false)
     {
         var parameters = clientParams is JsonObject given ? (JsonObject)given.DeepClone() : [];
         parameters["name"] = name;
         parameters.Remove("requestState");
         parameters.Remove("inputResponses");
-        if (MemberMetaOf(parameters["_meta"] as JsonObject) is { } meta)
+        if (MemberMetaOf(parameters["_meta"] as JsonObject, keepProgressToken) is { } meta)
         {
             parameters["_meta"] = meta;
         }
@@ -89,7 +90,7 @@ internal sealed class MemberRequests(TimeProvider time)
     /// to the gateway's own and is relayed under the client's), and without the protocol's per-request keys of
     /// 2026-07-28 (<c>io.modelcontextprotocol/…</c>), which describe the client's hop, not the member's.
     /// </summary>
-    public static JsonObject? MemberMetaOf(JsonObject? meta)
+    public static JsonObject? MemberMetaOf(JsonObject? meta, bool keepProgressToken = false)
     {
         if (meta is null)
         {
@@ -99,7 +100,7 @@ internal sealed class MemberRequests(TimeProvider time)
         var copy = new JsonObject();
         foreach (var (key, value) in meta)
         {
-            if (key != "progressToken" && !key.StartsWith(ProtocolMetaPrefix, StringComparison.Ordinal))
+            if ((keepProgressToken || key != "progressToken") && !key.StartsWith(ProtocolMetaPrefix, StringComparison.Ordinal))
             {
                 copy[key] = value?.DeepClone();
             }

@@ -77,13 +77,13 @@ internal sealed class VirtualServerSessions : IAsyncDisposable
         var initialize = request.Envelope?.Method == "initialize";
         VirtualSession session;
         var created = false;
-        if (http.Items[MigrationItem] is (string sessionId, VirtualSessionRecord record))
+        if (http.Items[MigrationItem] is (string sessionId, InitializeRequestParams stored))
         {
             // Continued on this replica, for its owner (MigrateAsync checked): the client's initialize, as stored.
             session = NewSession(http, request);
             created = true;
             session.Resume(sessionId);
-            ReadInitialize(session, record.Initialize);
+            Adopt(session, stored);
             _byId[sessionId] = session;
         }
         else if (!initialize)
@@ -94,19 +94,23 @@ internal sealed class VirtualServerSessions : IAsyncDisposable
             var key = request.Server + "|" + OwnerOf(request) + "|" + Sha256Text.Hex(capabilities?.ToJsonString() ?? string.Empty, bytes: 8);
             session = _sessionless.GetOrAdd(key, static (_, s) => new Lazy<VirtualSession>(() => s.Sessions.NewSessionless(s.Http, s.Request, s.Capabilities, s.Client)),
                 (Sessions: this, Http: http, Request: request, Capabilities: capabilities, Client: client)).Value;
-            session.Touch(http);
-            await EvictIdleAsync().ConfigureAwait(false);
         }
         else
         {
             session = NewSession(http, request);
             created = true;
-            ReadClient(session, request.Body?.Memory);
+            Adopt(session, InitializeOf(request.Body?.Memory));
+        }
+
+        session.Touch(http);
+        if (session.Sessionless)
+        {
+            // After the touch, so that this one is not taken for idle.
+            await EvictIdleAsync().ConfigureAwait(false);
         }
 
         try
         {
-            session.Touch(http);
             _byOptions.AddOrUpdate(options, session);
             http.Items[SessionItem] = session;
             options.ServerInfo = new Implementation { Name = request.Server, Version = GatewayVersion };
@@ -176,8 +180,13 @@ internal sealed class VirtualServerSessions : IAsyncDisposable
             return null;
         }
 
-        http.Items[MigrationItem] = (sessionId, record);
-        return InitializeOf(record.Initialize);
+        var initialize = InitializeOf(record.Initialize);
+        if (initialize is not null)
+        {
+            http.Items[MigrationItem] = (sessionId, initialize);
+        }
+
+        return initialize;
     }
 
     /// <summary>
@@ -270,25 +279,18 @@ internal sealed class VirtualServerSessions : IAsyncDisposable
         }
     }
 
-    private static void ReadClient(VirtualSession session, ReadOnlyMemory<byte>? body)
+    // The initialize of a new session's first request; the SDK answers a malformed one itself.
+    private static InitializeRequestParams? InitializeOf(ReadOnlyMemory<byte>? body)
     {
-        if (body is not { } json)
-        {
-            return;
-        }
-
         try
         {
-            if (JsonSerializer.Deserialize(json.Span, McpJsonUtilities.DefaultOptions.GetTypeInfo<JsonRpcMessage>()) is JsonRpcRequest { Params: { } parameters })
-            {
-                var initialize = parameters.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo<InitializeRequestParams>());
-                session.ClientCapabilities = initialize?.Capabilities;
-                session.ClientInfo = initialize?.ClientInfo;
-            }
+            return body is { } json && JsonSerializer.Deserialize(json.Span, McpJsonUtilities.DefaultOptions.GetTypeInfo<JsonRpcMessage>()) is JsonRpcRequest { Params: { } parameters }
+                ? parameters.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo<InitializeRequestParams>())
+                : null;
         }
         catch (JsonException)
         {
-            // The SDK answers a malformed initialize itself.
+            return null;
         }
     }
 
@@ -306,9 +308,8 @@ internal sealed class VirtualServerSessions : IAsyncDisposable
         }
     }
 
-    private static void ReadInitialize(VirtualSession session, string json)
+    private static void Adopt(VirtualSession session, InitializeRequestParams? initialize)
     {
-        var initialize = InitializeOf(json);
         session.ClientCapabilities = initialize?.Capabilities;
         session.ClientInfo = initialize?.ClientInfo;
     }

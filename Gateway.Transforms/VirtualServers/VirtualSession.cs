@@ -534,22 +534,21 @@ internal sealed partial class VirtualSession : IAsyncDisposable
     private async Task<(string Member, string Name)> ResolveAsync(string name, string kind, Func<CancellationToken, Task> list, CancellationToken cancellationToken)
     {
         var options = Options;
+        if (_catalog.TryResolve(options, kind, name, out var member, out var memberName))
+        {
+            return (member, memberName);
+        }
+
         if (options.ToolNames == ToolNaming.Prefixed)
         {
-            if (MemberNames.TrySplit(name, out var member, out var memberName) && options.Members.Contains(member, StringComparer.OrdinalIgnoreCase))
-            {
-                return (member, memberName);
-            }
-
             throw UnknownName(kind, name, $"Its name must be '<member>{MemberNames.Separator}<{kind}>' with one of the members: {string.Join(", ", options.Members)}.");
         }
 
-        if (!_catalog.TryOwnerOf(kind, name, out _))
-        {
-            await list(cancellationToken).ConfigureAwait(false);
-        }
-
-        return _catalog.TryOwnerOf(kind, name, out var owner) ? (owner, name) : throw UnknownName(kind, name, $"No member lists it now; {kind}s/list shows what they do.");
+        // Unchanged names are known from the members' lists: the last one may be older than the name.
+        await list(cancellationToken).ConfigureAwait(false);
+        return _catalog.TryResolve(options, kind, name, out member, out memberName)
+            ? (member, memberName)
+            : throw UnknownName(kind, name, $"No member lists it now; {kind}s/list shows what they do.");
     }
 
     /// <summary>Notes a call that went straight to its member under the client's own id (<see cref="DirectMemberCalls"/>).</summary>
@@ -585,11 +584,7 @@ internal sealed partial class VirtualSession : IAsyncDisposable
     public bool Busy => Volatile.Read(ref _busy) > 0;
 
     /// <summary>The member and its own name of a tool the client names, when known without asking a member.</summary>
-    public bool TryResolveTool(string name, out string member, out string tool)
-    {
-        var options = Options;
-        return _catalog.TryResolveTool(options, name, out member, out tool) && options.Members.Contains(member, StringComparer.OrdinalIgnoreCase);
-    }
+    public bool TryResolveTool(string name, out string member, out string tool) => _catalog.TryResolve(Options, "tool", name, out member, out tool);
 
     /// <summary>Forgets a member session the member no longer knows, found on a direct call.</summary>
     public async Task ForgetMemberSessionAsync(string member)
