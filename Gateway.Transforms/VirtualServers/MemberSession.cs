@@ -133,7 +133,17 @@ internal sealed class MemberSession(VirtualSession session, string member) : IAs
         }
     }
 
-    public static bool IsSessionGone(Exception exception) => exception is HttpRequestException { StatusCode: HttpStatusCode.NotFound };
+    /// <summary>
+    /// Whether the member route answered 404 to the session's request: as the HTTP failure itself, or as the SDK's
+    /// closed transport (it ends a session it got a 404 for, and every request after that fails so).
+    /// </summary>
+    public static bool IsSessionGone(Exception exception) => exception switch
+    {
+        HttpRequestException { StatusCode: HttpStatusCode.NotFound } => true,
+        ClientTransportClosedException { Details: HttpClientCompletionDetails { HttpStatusCode: HttpStatusCode.NotFound } } => true,
+        { InnerException: { } inner } => IsSessionGone(inner),
+        _ => false,
+    };
 
     public async ValueTask DisposeAsync()
     {
